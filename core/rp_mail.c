@@ -1,0 +1,515 @@
+#include "rp_mail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gmime/gmime.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rp_buf.h"
+#include "rp_extract.h"
+#include "rp_html.h"
+#include "rp_text.h"
+
+void rp_mail_init(void)
+{
+    g_mime_init();
+}
+
+void rp_mail_shutdown(void)
+{
+    g_mime_shutdown();
+}
+
+/* ---- charsets ---- */
+
+static rp_status iconv_all(const char *to_from, const char *in, size_t len, rp_buf *out,
+                           bool *unknown)
+{
+    iconv_t cd = iconv_open("UTF-8", to_from);
+    *unknown = false;
+    if (cd == (iconv_t)-1) {
+        *unknown = true;
+        return RP_ECHARSET;
+    }
+    rp_buf_reset(out);
+    rp_status st = rp_buf_reserve(out, len * 2 + 16);
+    char *ip = (char *)in;
+    size_t il = len;
+    while (st == RP_OK) {
+        char *op = out->data + out->len;
+        size_t ol = out->cap - out->len - 1;
+        size_t r = iconv(cd, il ? &ip : NULL, &il, &op, &ol);
+        out->len = (size_t)(op - out->data);
+        if (r != (size_t)-1) {
+            if (il == 0) {
+                /* flush shift state */
+                op = out->data + out->len;
+                ol = out->cap - out->len - 1;
+                if (iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1 && errno == E2BIG) {
+                    st = rp_buf_reserve(out, 64);
+                    continue;
+                }
+                out->len = (size_t)(op - out->data);
+                break;
+            }
+            continue;
+        }
+        if (errno == E2BIG)
+            st = rp_buf_reserve(out, il * 2 + 64);
+        else
+            st = RP_ECHARSET; /* EILSEQ or EINVAL: bytes not valid in this charset */
+    }
+    iconv_close(cd);
+    if (st == RP_OK)
+        out->data[out->len] = '\0';
+    return st;
+}
+
+static bool is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+rp_status rp_charset_to_utf8(const char *charset, const char *in, size_t len, char **out,
+                             size_t *outlen, rp_error *err)
+{
+    const char *cands[4] = {NULL, NULL, NULL, NULL};
+    const char *cs = charset && *charset ? charset : NULL;
+    bool declared_utf8 = cs && (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0);
+    if (!cs || declared_utf8 || (is_ascii(in, len) && !memchr(in, 0x1b, len)) ||
+        strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0) {
+        /* UTF-8 (or nothing declared): must be valid, except that 8-bit text
+         * mislabelled as ASCII or unlabelled is read as Windows-1252 */
+        size_t bad = rp_utf8_invalid_offset(in, len);
+        if (bad == len) {
+            *out = rp_strndup(in, len);
+            *outlen = len;
+            return *out ? RP_OK : rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+        if (declared_utf8)
+            return rp_error_set(err, RP_EUTF8, "text declared UTF-8 is not valid UTF-8 (byte %zu)",
+                                bad);
+        if (memchr(in, 0x1b, len))
+            cands[0] = "ISO-2022-JP-3";
+        else
+            cands[0] = "CP1252", cands[1] = "ISO-8859-1";
+    } else if (strcasecmp(cs, "iso-2022-jp") == 0 || strcasecmp(cs, "csiso2022jp") == 0) {
+        cands[0] = "ISO-2022-JP-3", cands[1] = "ISO-2022-JP-2", cands[2] = "CP50221";
+    } else if (strcasecmp(cs, "shift_jis") == 0 || strcasecmp(cs, "shift-jis") == 0 ||
+               strcasecmp(cs, "sjis") == 0 || strcasecmp(cs, "x-sjis") == 0 ||
+               strcasecmp(cs, "windows-31j") == 0 || strcasecmp(cs, "cp932") == 0) {
+        cands[0] = "CP932", cands[1] = "SHIFT_JISX0213";
+    } else if (strcasecmp(cs, "euc-jp") == 0 || strcasecmp(cs, "x-euc-jp") == 0) {
+        cands[0] = "EUC-JP-MS", cands[1] = "EUC-JP";
+    } else if (strcasecmp(cs, "iso-8859-1") == 0 || strcasecmp(cs, "latin1") == 0 ||
+               strcasecmp(cs, "iso_8859-1") == 0) {
+        /* as browsers and mail clients do, ISO-8859-1 is read as its superset */
+        cands[0] = "CP1252", cands[1] = "ISO-8859-1";
+    } else {
+        cands[0] = g_mime_charset_iconv_name(cs);
+        cands[1] = cs;
+    }
+    rp_buf b = {0};
+    bool any_known = false;
+    for (int i = 0; i < 4 && cands[i]; i++) {
+        bool unknown;
+        rp_status st = iconv_all(cands[i], in, len, &b, &unknown);
+        if (!unknown)
+            any_known = true;
+        if (st == RP_OK) {
+            *outlen = b.len;
+            *out = rp_buf_steal(&b);
+            return *out ? RP_OK : rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+        if (st == RP_ENOMEM) {
+            rp_buf_free(&b);
+            return rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+    }
+    rp_buf_free(&b);
+    if (!any_known)
+        return rp_error_set(err, RP_ECHARSET, "unknown charset \"%.60s\"", cs ? cs : "");
+    return rp_error_set(err, RP_ECHARSET, "text is not valid in its charset \"%.60s\"",
+                        cs ? cs : "(undeclared)");
+}
+
+/* ---- structure ---- */
+
+/* Count header lines naming a Content-Type: an upper bound for the number of
+ * MIME parts (and so for nesting), checked before GMime sees the message. */
+static size_t count_content_types(const char *d, size_t len)
+{
+    size_t n = 0;
+    static const char key[] = "content-type";
+    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+        if (i > 0 && d[i - 1] != '\n')
+            continue;
+        if (strncasecmp(d + i, key, sizeof key - 1) != 0)
+            continue;
+        size_t j = i + sizeof key - 1;
+        while (j < len && (d[j] == ' ' || d[j] == '\t'))
+            j++;
+        if (j < len && d[j] == ':')
+            n++;
+    }
+    return n;
+}
+
+typedef struct walk {
+    const rp_limits *lim;
+    unsigned parts;
+    GMimeObject *plain;
+    GMimeObject *html;
+    rp_status st;
+    rp_error *err;
+} walk;
+
+static void visit(walk *w, GMimeObject *obj, unsigned depth)
+{
+    if (!obj || w->st != RP_OK)
+        return;
+    if (++w->parts > w->lim->max_mime_parts) {
+        w->st = rp_error_set(w->err, RP_ELIMIT,
+                             "message has more than %u MIME parts (limits.max_mime_parts)",
+                             w->lim->max_mime_parts);
+        return;
+    }
+    if (depth > w->lim->max_mime_depth) {
+        w->st = rp_error_set(w->err, RP_ELIMIT,
+                             "MIME parts nested deeper than %u (limits.max_mime_depth)",
+                             w->lim->max_mime_depth);
+        return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int n = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < n && w->st == RP_OK; i++)
+            visit(w, g_mime_multipart_get_part(mp, i), depth + 1);
+        return;
+    }
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner)
+            visit(w, g_mime_message_get_mime_part(inner), depth + 1);
+        return;
+    }
+    if (!GMIME_IS_PART(obj))
+        return;
+    const char *disp = g_mime_object_get_disposition(obj);
+    if (disp && strcasecmp(disp, "attachment") == 0)
+        return;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    if (!ct)
+        return;
+    if (!w->plain && g_mime_content_type_is_type(ct, "text", "plain"))
+        w->plain = obj;
+    else if (!w->html && g_mime_content_type_is_type(ct, "text", "html"))
+        w->html = obj;
+}
+
+static rp_status part_text(GMimeObject *obj, char **out, rp_error *err)
+{
+    GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(obj));
+    *out = NULL;
+    if (!dw) {
+        *out = rp_strdup("");
+        return *out ? RP_OK : rp_error_set(err, RP_ENOMEM, "out of memory");
+    }
+    GMimeStream *ms = g_mime_stream_mem_new();
+    if (!ms)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    if (g_mime_data_wrapper_write_to_stream(dw, ms) == -1) {
+        g_object_unref(ms);
+        return rp_error_set(err, RP_EPARSE, "cannot decode the text part");
+    }
+    GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *cs = ct ? g_mime_content_type_get_parameter(ct, "charset") : NULL;
+    size_t outlen;
+    rp_status st = rp_charset_to_utf8(cs, (const char *)ba->data, ba->len, out, &outlen, err);
+    g_object_unref(ms);
+    if (st != RP_OK)
+        return st;
+    if (memchr(*out, '\0', outlen)) {
+        free(*out);
+        *out = NULL;
+        return rp_error_set(err, RP_EPARSE, "text part contains NUL bytes");
+    }
+    return RP_OK;
+}
+
+/* "…@marketplace.amazon.co.uk" → "amazon.co.uk" */
+static const char *marketplace_of(const char *addr)
+{
+    if (!addr)
+        return NULL;
+    const char *at = strrchr(addr, '@');
+    if (!at)
+        return NULL;
+    const char *dom = at + 1;
+    if (strncasecmp(dom, "marketplace.", 12) == 0 && dom[12])
+        return dom + 12;
+    return NULL;
+}
+
+static char *first_address(InternetAddressList *list)
+{
+    if (!list)
+        return NULL;
+    int n = internet_address_list_length(list);
+    for (int i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+            const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            if (a && *a)
+                return rp_strdup(a);
+        }
+    }
+    return NULL;
+}
+
+/* Replace invalid UTF-8 in a header value by U+FFFD (headers are decoded by
+ * GMime with fallbacks; a bad subject should not lose the message). */
+static char *sanitize_utf8(const char *s)
+{
+    size_t len = strlen(s);
+    if (rp_utf8_valid(s, len))
+        return rp_strdup(s);
+    rp_buf b = {0};
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        int32_t cp;
+        size_t n = rp_utf8_next(p + i, len - i, &cp);
+        rp_status st = cp < 0 ? rp_buf_append(&b, "\xEF\xBF\xBD", 3) : rp_buf_append(&b, p + i, n);
+        if (st != RP_OK) {
+            rp_buf_free(&b);
+            return NULL;
+        }
+        i += n;
+    }
+    return rp_buf_steal(&b);
+}
+
+static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits *lim,
+                              rp_error *err)
+{
+    const char *mid = g_mime_message_get_message_id(msg);
+    if (mid && *mid && rp_message_set(&m->id, mid) != RP_OK)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    const char *subj = g_mime_message_get_subject(msg);
+    if (subj) {
+        char *s = sanitize_utf8(subj);
+        if (!s)
+            return rp_error_set(err, RP_ENOMEM, "out of memory");
+        free(m->subject);
+        m->subject = s;
+    }
+    m->from = first_address(g_mime_message_get_from(msg));
+    m->to = first_address(g_mime_message_get_to(msg));
+    const char *mp = marketplace_of(m->from);
+    if (!mp)
+        mp = marketplace_of(m->to);
+    if (mp && rp_message_set(&m->marketplace, mp) != RP_OK)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    GDateTime *dt = g_mime_message_get_date(msg);
+    if (dt)
+        m->received_at = g_date_time_to_unix(dt);
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+    for (int i = 0; i < nh; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *value = g_mime_header_get_value(h);
+        char *v = sanitize_utf8(value ? value : "");
+        if (!v || rp_message_add_header(m, name ? name : "", v) != RP_OK) {
+            free(v);
+            return rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+        free(v);
+    }
+
+    walk w = {lim, 0, NULL, NULL, RP_OK, err};
+    visit(&w, g_mime_message_get_mime_part(msg), 0);
+    if (w.st != RP_OK)
+        return w.st;
+    if (!w.plain && !w.html)
+        return rp_error_set(err, RP_EEMPTY, "empty message: no text/plain or text/html part");
+    char *text = NULL;
+    rp_status st = RP_OK;
+    if (w.plain) {
+        st = part_text(w.plain, &text, err);
+        /* an empty text/plain beside an HTML part: take the HTML */
+        if (st == RP_OK && w.html && text[strspn(text, " \t\r\n")] == '\0') {
+            free(text);
+            text = NULL;
+            w.plain = NULL;
+        }
+    }
+    if (st == RP_OK && !w.plain) {
+        char *html = NULL;
+        st = part_text(w.html, &html, err);
+        if (st == RP_OK) {
+            text = rp_html_to_text(html, strlen(html));
+            free(html);
+            if (!text)
+                st = rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+    }
+    if (st != RP_OK) {
+        free(text);
+        return st;
+    }
+    m->full_text = text;
+    rp_normalize_newlines(m->full_text, strlen(m->full_text));
+    return rp_message_finish(m, err);
+}
+
+/* Parse a message whose bytes the function takes over (they become m->raw). */
+static rp_status mail_parse_take(char *data, size_t len, const char *source, const rp_limits *lim,
+                                 rp_message **out, rp_error *err)
+{
+    rp_limits dl = rp_limits_default();
+    if (!lim)
+        lim = &dl;
+    *out = NULL;
+    rp_message *m = rp_message_new();
+    if (!m || rp_message_set(&m->source, source) != RP_OK) {
+        rp_message_free(m);
+        free(data);
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    }
+    *out = m;
+    m->raw = data;
+    m->raw_len = len;
+    rp_status st;
+    if (len > lim->max_message_bytes) {
+        st = rp_error_set(err, RP_ELIMIT,
+                          "message is %zu bytes, over the limit of %zu (limits.max_message_bytes)",
+                          len, lim->max_message_bytes);
+        goto done;
+    }
+    if (len == 0) {
+        st = rp_error_set(err, RP_EEMPTY, "empty message: the file is empty");
+        goto done;
+    }
+    if (count_content_types(data, len) > lim->max_mime_parts) {
+        st = rp_error_set(err, RP_ELIMIT,
+                          "message has more than %u MIME parts (limits.max_mime_parts)",
+                          lim->max_mime_parts);
+        goto done;
+    }
+    /* GMime reads the raw bytes in place: the array borrows m->raw and gives
+     * it back before it is freed (the stream does not own the array). */
+    GByteArray *ba = g_byte_array_new_take((guint8 *)data, len);
+    GMimeStream *stream = g_mime_stream_mem_new();
+    GMimeParser *parser = NULL;
+    GMimeParserOptions *opts = g_mime_parser_options_new();
+    GMimeMessage *msg = NULL;
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(stream), ba);
+    parser = g_mime_parser_new_with_stream(stream);
+    if (parser && opts) {
+        static const char *fallback[] = {"UTF-8", "windows-1252", NULL};
+        g_mime_parser_set_persist_stream(parser, TRUE);
+        g_mime_parser_options_set_fallback_charsets(opts, fallback);
+        g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+        g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+        msg = g_mime_parser_construct_message(parser, opts);
+    }
+    if (!msg)
+        st = rp_error_set(err, RP_EPARSE, "not a MIME message: no header block could be read");
+    else
+        st = fill_message(msg, m, lim, err);
+    if (msg)
+        g_object_unref(msg);
+    if (opts)
+        g_mime_parser_options_free(opts);
+    if (parser)
+        g_object_unref(parser);
+    g_object_unref(stream);
+    gsize blen;
+    m->raw = (char *)g_byte_array_steal(ba, &blen);
+    g_byte_array_unref(ba);
+done:
+    if (!m->id && rp_message_set(&m->id, source) != RP_OK)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    return st;
+}
+
+rp_status rp_mail_parse(const char *data, size_t len, const char *source, const rp_limits *lim,
+                        rp_message **out, rp_error *err)
+{
+    *out = NULL;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    return mail_parse_take(copy, len, source, lim, out, err);
+}
+
+rp_status rp_mail_read_file(const char *path, const rp_limits *lim, rp_message **out,
+                            rp_error *err)
+{
+    rp_limits dl = rp_limits_default();
+    if (!lim)
+        lim = &dl;
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rp_error_set(err, RP_EIO, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return rp_error_set(err, RP_EIO, "cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return rp_error_set(err, RP_EIO, "not a regular file");
+    }
+    if ((uint64_t)sb.st_size > lim->max_message_bytes) {
+        close(fd);
+        rp_message *m = rp_message_new();
+        if (m && (rp_message_set(&m->source, path) || rp_message_set(&m->id, path))) {
+            rp_message_free(m);
+            m = NULL;
+        }
+        *out = m;
+        return rp_error_set(err, RP_ELIMIT,
+                            "message is %lld bytes, over the limit of %zu (limits.max_message_bytes)",
+                            (long long)sb.st_size, lim->max_message_bytes);
+    }
+    size_t size = (size_t)sb.st_size;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        close(fd);
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != size) {
+        free(buf);
+        return rp_error_set(err, RP_EIO, "short read");
+    }
+    buf[size] = '\0';
+    return mail_parse_take(buf, size, path, lim, out, err);
+}

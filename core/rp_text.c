@@ -1,0 +1,292 @@
+#include "rp_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+size_t rp_utf8_next(const unsigned char *s, size_t len, int32_t *cp)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t n;
+    int32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2; v = c & 0x1F; min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3; v = c & 0x0F; min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4; v = c & 0x07; min = 0x10000;
+    } else {
+        *cp = -1;
+        return 1;
+    }
+    if (len < n) {
+        *cp = -1;
+        return 1;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = -1;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = -1;
+        return 1;
+    }
+    *cp = v;
+    return n;
+}
+
+size_t rp_utf8_invalid_offset(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int32_t cp;
+        size_t n = rp_utf8_next(p + i, len - i, &cp);
+        if (cp < 0)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+bool rp_utf8_valid(const char *s, size_t len)
+{
+    return rp_utf8_invalid_offset(s, len) == len;
+}
+
+enum rp_script rp_script_of(int32_t cp)
+{
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+        (cp >= 0x1E00 && cp <= 0x1EFF))
+        return RP_SCRIPT_LATIN;
+    if ((cp >= 0x3041 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0xFF66 && cp <= 0xFF9F))
+        return RP_SCRIPT_KANA;
+    if ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+        cp == 0x3005)
+        return RP_SCRIPT_HAN;
+    return RP_SCRIPT_OTHER;
+}
+
+/* A growable array of code points with a small inline store. */
+typedef struct cpvec {
+    int32_t *v;
+    size_t n, cap;
+    int32_t inline_store[256];
+} cpvec;
+
+static int cpvec_push(cpvec *c, const int32_t *src, size_t n)
+{
+    if (c->n + n > c->cap) {
+        size_t cap = c->cap * 2;
+        while (cap < c->n + n)
+            cap *= 2;
+        int32_t *p;
+        if (c->v == c->inline_store) {
+            p = malloc(cap * sizeof *p);
+            if (p)
+                memcpy(p, c->v, c->n * sizeof *p);
+        } else {
+            p = realloc(c->v, cap * sizeof *p);
+        }
+        if (!p)
+            return -1;
+        c->v = p;
+        c->cap = cap;
+    }
+    memcpy(c->v + c->n, src, n * sizeof *src);
+    c->n += n;
+    return 0;
+}
+
+static bool is_latin_base(int32_t cp)
+{
+    return cp < 0x370 || (cp >= 0x1E00 && cp <= 0x1EFF);
+}
+
+/* Letters with no Unicode decomposition that readers still treat as a base
+ * letter plus something (French œ, Danish ø, Polish ł). */
+static const char *latin_special(int32_t cp)
+{
+    switch (cp) {
+    case 0x0153: return "oe";
+    case 0x00E6: return "ae";
+    case 0x00F8: return "o";
+    case 0x0142: return "l";
+    case 0x0111: return "d";
+    case 0x0131: return "i";
+    case 0x00F0: return "d";
+    case 0x00FE: return "th";
+    default: return NULL;
+    }
+}
+
+typedef struct fold_state {
+    rp_buf *out;
+    bool last_space;
+    bool prev_latin;
+} fold_state;
+
+static rp_status emit_space(fold_state *st)
+{
+    if (st->last_space)
+        return RP_OK;
+    st->last_space = true;
+    return rp_buf_append_char(st->out, ' ');
+}
+
+static rp_status emit_cp(fold_state *st, int32_t cp)
+{
+    utf8proc_uint8_t enc[4];
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
+    if (n <= 0)
+        return RP_OK;
+    st->last_space = false;
+    return rp_buf_append(st->out, enc, (size_t)n);
+}
+
+static rp_status fold_run(fold_state *st, const unsigned char *s, size_t len)
+{
+    cpvec cv = {.v = NULL, .n = 0, .cap = 256};
+    cv.v = cv.inline_store;
+    rp_status rc = RP_OK;
+    int boundclass = UTF8PROC_BOUNDCLASS_START;
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n = rp_utf8_next(s + i, len - i, &cp);
+        i += n;
+        int32_t tmp[32];
+        if (cp < 0) {
+            tmp[0] = ' ';
+            if (cpvec_push(&cv, tmp, 1)) {
+                rc = RP_ENOMEM;
+                goto out;
+            }
+            continue;
+        }
+        utf8proc_ssize_t k = utf8proc_decompose_char(
+            cp, tmp, 32, UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE, &boundclass);
+        if (k < 0 || k > 32) {
+            tmp[0] = cp;
+            k = 1;
+        }
+        if (cpvec_push(&cv, tmp, (size_t)k)) {
+            rc = RP_ENOMEM;
+            goto out;
+        }
+    }
+    /* drop combining marks that sit on a Latin letter */
+    size_t w = 0;
+    bool prev_latin = st->prev_latin;
+    for (size_t r = 0; r < cv.n; r++) {
+        int32_t cp = cv.v[r];
+        utf8proc_category_t cat = utf8proc_category(cp);
+        bool mark = cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME;
+        if (mark && prev_latin)
+            continue;
+        if (!mark)
+            prev_latin = is_latin_base(cp) && cp != ' ';
+        cv.v[w++] = cp;
+    }
+    cv.n = w;
+    utf8proc_ssize_t m = cv.n ? utf8proc_normalize_utf32(cv.v, (utf8proc_ssize_t)cv.n,
+                                                         UTF8PROC_COMPOSE | UTF8PROC_STABLE)
+                              : 0;
+    if (m < 0)
+        m = (utf8proc_ssize_t)cv.n;
+    for (utf8proc_ssize_t r = 0; r < m && rc == RP_OK; r++) {
+        int32_t cp = cv.v[r];
+        if (cp < 0x80) {
+            if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))
+                rc = emit_cp(st, cp);
+            else if (cp >= 'A' && cp <= 'Z')
+                rc = emit_cp(st, cp + 32);
+            else
+                rc = emit_space(st);
+            continue;
+        }
+        const char *sp = latin_special(cp);
+        if (sp) {
+            st->last_space = false;
+            rc = rp_buf_append_str(st->out, sp);
+            continue;
+        }
+        utf8proc_category_t cat = utf8proc_category(cp);
+        switch (cat) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO: case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+            rc = emit_cp(st, cp);
+            break;
+        default:
+            rc = emit_space(st);
+        }
+    }
+    st->prev_latin = prev_latin;
+out:
+    if (cv.v != cv.inline_store)
+        free(cv.v);
+    return rc;
+}
+
+rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
+{
+    fold_state st = {.out = out, .last_space = false, .prev_latin = false};
+    rp_status rc = rp_buf_reserve(out, len + 2);
+    if (rc != RP_OK)
+        return rc;
+    rc = emit_space(&st);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len && rc == RP_OK) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            if (c >= 'a' && c <= 'z') {
+                st.last_space = false;
+                out->data[out->len++] = (char)c;
+                st.prev_latin = true;
+            } else if (c >= 'A' && c <= 'Z') {
+                st.last_space = false;
+                out->data[out->len++] = (char)(c + 32);
+                st.prev_latin = true;
+            } else if (c >= '0' && c <= '9') {
+                st.last_space = false;
+                out->data[out->len++] = (char)c;
+                st.prev_latin = false;
+            } else if (!st.last_space) {
+                st.last_space = true;
+                out->data[out->len++] = ' ';
+                st.prev_latin = false;
+            } else {
+                st.prev_latin = false;
+            }
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && p[j] >= 0x80)
+            j++;
+        out->data[out->len] = '\0';
+        rc = fold_run(&st, p + i, j - i);
+        if (rc == RP_OK)
+            rc = rp_buf_reserve(out, len - j + 2);
+        i = j;
+    }
+    if (rc == RP_OK)
+        rc = emit_space(&st);
+    if (rc == RP_OK)
+        out->data[out->len] = '\0';
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* rp_text.h — Unicode text helpers: UTF-8 validation and the folding used for
+ * keyword matching and language identification.
+ *
+ * rp_text_fold() turns UTF-8 text into the canonical matching form: NFKC,
+ * case folded, Latin accents removed (é→e, ß→ss, œ→oe), every run of
+ * characters that are not letters, digits or marks replaced by one space, and
+ * a single space at both ends. Kana and kanji are kept as they are (after
+ * NFKC, so half-width katakana become full width). Invalid UTF-8 bytes count
+ * as separators. Output is appended to a caller-owned rp_buf.
+ */
+#ifndef RP_TEXT_H
+#define RP_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp_buf.h"
+
+bool rp_utf8_valid(const char *s, size_t len);
+
+/* Offset of the first invalid byte, or len when the text is valid. */
+size_t rp_utf8_invalid_offset(const char *s, size_t len);
+
+rp_status rp_text_fold(const char *s, size_t len, rp_buf *out);
+
+/* Decode one UTF-8 code point at s (len > 0); returns bytes used (>= 1) and
+ * stores -1 in *cp for an invalid sequence. */
+size_t rp_utf8_next(const unsigned char *s, size_t len, int32_t *cp);
+
+/* Script of a code point, as far as replyd needs to know. */
+enum rp_script { RP_SCRIPT_OTHER, RP_SCRIPT_LATIN, RP_SCRIPT_KANA, RP_SCRIPT_HAN };
+enum rp_script rp_script_of(int32_t cp);
+
+#endif

@@ -1,0 +1,97 @@
+#include "rp_test.h"
+
+#include "rp_buf.h"
+#include "rp_text.h"
+
+static char *fold(const char *s)
+{
+    rp_buf b = {0};
+    assert_int_equal(rp_text_fold(s, strlen(s), &b), RP_OK);
+    return rp_buf_steal(&b);
+}
+
+#define ASSERT_FOLD(in, want)                                                                      \
+    do {                                                                                           \
+        char *got_ = fold(in);                                                                     \
+        assert_string_equal(got_, want);                                                           \
+        free(got_);                                                                                \
+    } while (0)
+
+static void test_ascii(void **st)
+{
+    (void)st;
+    ASSERT_FOLD("Where is my ORDER??", " where is my order ");
+    ASSERT_FOLD("don't", " don t ");
+    ASSERT_FOLD("", " ");
+    ASSERT_FOLD("  ...  ", " ");
+    ASSERT_FOLD("114-3390217-8843106", " 114 3390217 8843106 ");
+}
+
+static void test_accents_and_case(void **st)
+{
+    (void)st;
+    ASSERT_FOLD("Rückerstattung", " ruckerstattung ");
+    ASSERT_FOLD("RÜCKERSTATTUNG", " ruckerstattung ");
+    ASSERT_FOLD("Straße", " strasse ");
+    ASSERT_FOLD("reçu, déjà", " recu deja ");
+    ASSERT_FOLD("sœur", " soeur ");
+    ASSERT_FOLD("¿Dónde está mi pedido?", " donde esta mi pedido ");
+    /* decomposed input (e + combining acute) folds like the composed form */
+    ASSERT_FOLD("e\xcc\x81t\xc3\xa9", " ete ");
+}
+
+static void test_nfkc_and_japanese(void **st)
+{
+    (void)st;
+    /* full-width Latin and digits */
+    ASSERT_FOLD("\xef\xbc\xaf\xef\xbd\x92\xef\xbd\x84\xef\xbd\x85\xef\xbd\x92\xef\xbc\x91",
+                " order1 ");
+    /* half-width katakana ｷｬﾝｾﾙ becomes キャンセル */
+    ASSERT_FOLD("ｷｬﾝｾﾙ", " キャンセル ");
+    /* voiced kana keep their mark: ガ stays ガ, が stays が */
+    ASSERT_FOLD("ｶﾞ", " ガ ");
+    ASSERT_FOLD("届いていません。", " 届いていません ");
+    ASSERT_FOLD("返金は？", " 返金は ");
+}
+
+static void test_invalid_utf8_is_separator(void **st)
+{
+    (void)st;
+    ASSERT_FOLD("ab\xff" "cd", " ab cd ");
+    ASSERT_FOLD("\xc3", " ");
+}
+
+static void test_utf8_valid(void **st)
+{
+    (void)st;
+    assert_true(rp_utf8_valid("héllo", strlen("héllo")));
+    assert_false(rp_utf8_valid("\xc0\xaf", 2));          /* overlong */
+    assert_false(rp_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+    assert_false(rp_utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
+    assert_int_equal(rp_utf8_invalid_offset("ab\xe3\x81", 4), 2);
+    assert_true(rp_utf8_valid("日本語", strlen("日本語")));
+}
+
+static void test_script(void **st)
+{
+    (void)st;
+    assert_int_equal(rp_script_of(0x3042), RP_SCRIPT_KANA); /* あ */
+    assert_int_equal(rp_script_of(0x30AB), RP_SCRIPT_KANA); /* カ */
+    assert_int_equal(rp_script_of(0x65E5), RP_SCRIPT_HAN);  /* 日 */
+    assert_int_equal(rp_script_of('a'), RP_SCRIPT_LATIN);
+    assert_int_equal(rp_script_of(0xE9), RP_SCRIPT_LATIN);
+    assert_int_equal(rp_script_of('1'), RP_SCRIPT_OTHER);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ascii),
+        cmocka_unit_test(test_accents_and_case),
+        cmocka_unit_test(test_nfkc_and_japanese),
+        cmocka_unit_test(test_invalid_utf8_is_separator),
+        cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_script),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
