@@ -120,6 +120,7 @@ char *rp_buf_steal(rp_buf *b)
 {
     if (!b->data && rp_buf_reserve(b, 0) != RP_OK)
         return NULL;
+    b->data[b->len] = '\0';
     char *p = b->data;
     b->data = NULL;
     b->len = b->cap = 0;
@@ -138,7 +139,8 @@ char *rp_strndup(const char *s, size_t len)
     char *p = malloc(len + 1);
     if (!p)
         return NULL;
-    memcpy(p, s, len);
+    if (len)
+        memcpy(p, s, len);
     p[len] = '\0';
     return p;
 }

@@ -6,6 +6,10 @@
 
 #include "rp_text.h"
 
+/* A concrete problem at least this share of a complaint's score is the
+ * message's primary need. */
+#define COMPLAINT_YIELD 0.5
+
 struct rp_classifier {
     rp_lexicon *lx;
     rp_langid *li;
@@ -97,15 +101,22 @@ static bool negated(const rp_classifier *c, const rp_hits *hits, size_t hi, cons
             while (cwe < len && text[cwe] != ' ')
                 cwe++;
             size_t words = 0;
-            for (size_t p = cwe + 1; p <= h->start && p < len; p++)
+            bool clause_end = false;
+            for (size_t p = cwe + 1; p <= h->start && p < len; p++) {
                 if (text[p] == ' ')
                     words++;
+                else if (text[p] == '\n')
+                    clause_end = true;
+            }
+            if (clause_end)
+                continue;
             if (cwe <= h->start && (int)words <= c->o.negation_window)
                 return true;
         } else if (cue->kind == RP_KW_NEG_AFTER) {
             if (overlap || q->start < h->end)
                 continue;
-            if (q->start - h->end <= 12) /* about four kana */
+            if (q->start - h->end <= 12 && /* about four kana */
+                !memchr(text + h->end, '\n', q->start - h->end))
                 return true;
         }
     }
@@ -127,6 +138,11 @@ static void score_hits(const rp_classifier *c, rp_classify_ctx *ctx, const rp_hi
         if (k->kind == RP_KW_NEG_BEFORE || k->kind == RP_KW_NEG_AFTER)
             continue;
         if (k->kind == RP_KW_INTENT && lang != RP_LANG_UND && k->lang != lang)
+            continue;
+        /* threats are cued in the buyer's language, or in English loanwords
+         * ("chargeback", "A-to-z") that every marketplace uses */
+        if (k->kind == RP_KW_RISK && lang != RP_LANG_UND && k->lang != lang &&
+            k->lang != RP_LANG_EN)
             continue;
         if (ctx->seen[h->kw])
             continue;
@@ -231,6 +247,28 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
             s2 = s;
         }
     }
+    /* The label is the buyer's primary need: a threat or an angry tone on top
+     * of a concrete problem (broken, wrong, late, refund…) is that problem,
+     * flagged high-risk by its cues, not a bare complaint. */
+    if (win == RP_INTENT_COMPLAINT_FEEDBACK) {
+        rp_intent concrete = RP_INTENT_OTHER;
+        double cs = 0;
+        for (int t = 0; t < RP_INTENT_COUNT; t++) {
+            rp_intent i = tie_order[t];
+            if (i == RP_INTENT_COMPLAINT_FEEDBACK || i == RP_INTENT_OTHER ||
+                i == RP_INTENT_THANKS || i == RP_INTENT_PRODUCT_QUESTION)
+                continue;
+            if (out->scores[i] > cs) {
+                cs = out->scores[i];
+                concrete = i;
+            }
+        }
+        if (concrete != RP_INTENT_OTHER && cs >= 3.0 && cs >= COMPLAINT_YIELD * s1) {
+            s2 = s1;
+            s1 = cs;
+            win = concrete;
+        }
+    }
     if (s1 < c->o.min_score) {
         win = RP_INTENT_OTHER;
         out->confidence = 0.5 * (1.0 - s1 / c->o.min_score) + 0.2;
@@ -241,31 +279,23 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
     out->high_risk = win == RP_INTENT_COMPLAINT_FEEDBACK || win == RP_INTENT_NOT_RECEIVED ||
                      risk >= 1.0;
 
-    /* report what decided: the winning intent's positive keywords, then risk cues */
+    /* report what decided: the winning intent's positive keywords, then risk
+     * cues; each spelling once */
     qsort(con, ncon, sizeof *con, cmp_contrib);
-    for (size_t i = 0; i < ncon && out->nkeywords < RP_MAX_DECIDING; i++) {
-        const rp_keyword *k = rp_lexicon_keyword(c->lx, con[i].kw);
-        if (k->kind == RP_KW_INTENT && k->intent == win && s1 >= c->o.min_score &&
-            con[i].w > 0) {
-            bool dup = false;
-            for (size_t j = 0; j < out->nkeywords; j++)
-                if (out->keywords[j] == con[i].kw)
-                    dup = true;
-            if (!dup)
+    for (int phase = 0; phase < 2; phase++) {
+        if (phase == 1 && !out->high_risk)
+            break;
+        for (size_t i = 0; i < ncon && out->nkeywords < RP_MAX_DECIDING; i++) {
+            const rp_keyword *k = rp_lexicon_keyword(c->lx, con[i].kw);
+            bool take = phase == 0 ? (k->kind == RP_KW_INTENT && k->intent == win &&
+                                      s1 >= c->o.min_score && con[i].w > 0)
+                                   : k->kind == RP_KW_RISK;
+            for (size_t j = 0; take && j < out->nkeywords; j++)
+                if (strcmp(rp_lexicon_keyword(c->lx, out->keywords[j])->surface, k->surface) == 0)
+                    take = false;
+            if (take)
                 out->keywords[out->nkeywords++] = con[i].kw;
         }
     }
-    if (out->high_risk)
-        for (size_t i = 0; i < ncon && out->nkeywords < RP_MAX_DECIDING; i++) {
-            const rp_keyword *k = rp_lexicon_keyword(c->lx, con[i].kw);
-            if (k->kind == RP_KW_RISK) {
-                bool dup = false;
-                for (size_t j = 0; j < out->nkeywords; j++)
-                    if (out->keywords[j] == con[i].kw)
-                        dup = true;
-                if (!dup)
-                    out->keywords[out->nkeywords++] = con[i].kw;
-            }
-        }
     return RP_OK;
 }

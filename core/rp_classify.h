@@ -11,8 +11,9 @@
  * its weight. A keyword preceded by a negation cue of its language (within
  * three words) or, for Japanese, followed by one, does not count. The best
  * intent wins; under min_score the message is 'other'. high_risk is set for
- * complaint_feedback and not_received, and when a high-risk cue of any
- * language is found un-negated.
+ * complaint_feedback and not_received, and when a high-risk cue of the
+ * message's language (or English, whose "chargeback" and "A-to-z" every
+ * marketplace uses) is found un-negated.
  */
 #ifndef RP_CLASSIFY_H
 #define RP_CLASSIFY_H

@@ -170,6 +170,14 @@ static rp_status parse_classifier(cctx *c, rp_config *cfg, yaml_node_t *m)
         } else if (ks && strcmp(ks, "negation_window") == 0) {
             st = get_uint(c, v, 0, 20, &u);
             cfg->classifier.negation_window = (int)u;
+        } else if (ks && strcmp(ks, "builtin_lexicons") == 0) {
+            const char *b = scalar(v);
+            if (b && (strcmp(b, "true") == 0 || strcmp(b, "yes") == 0))
+                cfg->builtin_lexicons = true;
+            else if (b && (strcmp(b, "false") == 0 || strcmp(b, "no") == 0))
+                cfg->builtin_lexicons = false;
+            else
+                st = cerr(c, v, "'builtin_lexicons' must be true or false%s", NULL);
         } else if (ks && strcmp(ks, "lexicons") == 0) {
             if (v->type == YAML_SCALAR_NODE && !*scalar(v))
                 continue;
@@ -252,6 +260,7 @@ static rp_config *new_defaults(void)
     if (!c)
         return NULL;
     c->limits = rp_limits_default();
+    c->builtin_lexicons = true;
     rp_classifier_opts_default(&c->classifier);
     return c;
 }

@@ -10,6 +10,7 @@
 #ifndef RP_CONFIG_H
 #define RP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rp_classify.h"
@@ -20,6 +21,7 @@ typedef struct rp_config {
     char *path;             /* where it was read from, "(built-in)" for the default */
     rp_limits limits;
     rp_classifier_opts classifier;
+    bool builtin_lexicons;  /* load the lexicons embedded from data/ (default true) */
     char **lexicons;        /* extra lexicon files, absolute or relative to the config */
     size_t nlexicons;
 } rp_config;

@@ -100,6 +100,17 @@ static rp_status make_pattern(const char *kw, char **pattern, bool *cjk, bool *p
         rp_buf_free(&f);
         return st;
     }
+    /* punctuation inside a keyword is just a separator */
+    size_t w = 0;
+    for (size_t r = 0; r < f.len; r++) {
+        if (f.data[r] == '\n') {
+            r++; /* skip the space after it */
+            continue;
+        }
+        f.data[w++] = f.data[r];
+    }
+    f.len = w;
+    f.data[w] = '\0';
     *cjk = false;
     const unsigned char *p = (const unsigned char *)f.data;
     for (size_t i = 0; i < f.len;) {

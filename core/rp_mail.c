@@ -143,6 +143,185 @@ rp_status rp_charset_to_utf8(const char *charset, const char *in, size_t len, ch
                         cs ? cs : "(undeclared)");
 }
 
+/* ---- RFC 2047 ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Parse one encoded word at s; on success fill charset (<= 63 bytes), the
+ * decoded bytes appended to out, and return its length; 0 if not one. */
+static size_t encoded_word(const char *s, char charset[64], rp_buf *out, bool *oom)
+{
+    if (s[0] != '=' || s[1] != '?')
+        return 0;
+    const char *cs = s + 2;
+    const char *q1 = strchr(cs, '?');
+    if (!q1 || q1 == cs || (size_t)(q1 - cs) >= 64)
+        return 0;
+    char enc = q1[1];
+    if (!(enc == 'Q' || enc == 'q' || enc == 'B' || enc == 'b') || q1[2] != '?')
+        return 0;
+    const char *text = q1 + 3;
+    const char *end = strstr(text, "?=");
+    if (!end)
+        return 0;
+    for (const char *p = text; p < end; p++)
+        if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            return 0;
+    size_t cl = (size_t)(q1 - cs);
+    memcpy(charset, cs, cl);
+    charset[cl] = '\0';
+    char *star = strchr(charset, '*'); /* RFC 2231 language suffix */
+    if (star)
+        *star = '\0';
+    if (enc == 'Q' || enc == 'q') {
+        for (const char *p = text; p < end && !*oom; p++) {
+            int h, l;
+            if (*p == '_')
+                *oom = rp_buf_append_char(out, ' ') != RP_OK;
+            else if (*p == '=' && p + 2 < end + 1 && (h = hexval(p[1])) >= 0 &&
+                     (l = hexval(p[2])) >= 0) {
+                *oom = rp_buf_append_char(out, (char)(h * 16 + l)) != RP_OK;
+                p += 2;
+            } else
+                *oom = rp_buf_append_char(out, *p) != RP_OK;
+        }
+    } else {
+        unsigned acc = 0;
+        int bits = 0;
+        for (const char *p = text; p < end && !*oom; p++) {
+            int v = b64val(*p);
+            if (v < 0)
+                continue; /* padding and junk */
+            acc = (acc << 6) | (unsigned)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                *oom = rp_buf_append_char(out, (char)((acc >> bits) & 0xFF)) != RP_OK;
+            }
+        }
+    }
+    return (size_t)(end + 2 - s);
+}
+
+/* Convert pending bytes in charset to UTF-8 and append; bad bytes → U+FFFD. */
+static bool flush_word_bytes(rp_buf *dst, rp_buf *pending, const char *charset)
+{
+    if (pending->len == 0)
+        return true;
+    char *u = NULL;
+    size_t ul;
+    rp_error e;
+    bool ok = true;
+    if (rp_charset_to_utf8(charset, pending->data, pending->len, &u, &ul, &e) == RP_OK) {
+        ok = rp_buf_append(dst, u, ul) == RP_OK;
+    } else {
+        const unsigned char *p = (const unsigned char *)pending->data;
+        for (size_t i = 0; i < pending->len && ok;) {
+            int32_t cp;
+            size_t n = rp_utf8_next(p + i, pending->len - i, &cp);
+            ok = (cp < 0 ? rp_buf_append(dst, "\xEF\xBF\xBD", 3) : rp_buf_append(dst, p + i, n)) ==
+                 RP_OK;
+            i += n;
+        }
+    }
+    free(u);
+    rp_buf_reset(pending);
+    return ok;
+}
+
+char *rp_rfc2047_decode(const char *raw)
+{
+    rp_buf out = {0}, pending = {0}, plain = {0};
+    char cur[64] = "", cs[64];
+    bool oom = false;
+    const char *p = raw;
+    bool last_was_word = false;
+    while (*p && !oom) {
+        /* white space between two encoded words is dropped */
+        if (last_was_word) {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+                q++;
+            if (q != p && q[0] == '=' && q[1] == '?') {
+                rp_buf probe = {0};
+                bool poom = false;
+                size_t n = encoded_word(q, cs, &probe, &poom);
+                rp_buf_free(&probe);
+                if (n)
+                    p = q;
+            }
+        }
+        size_t before = pending.len;
+        size_t n = encoded_word(p, cs, &pending, &oom);
+        if (n) {
+            if (strcasecmp(cs, cur) != 0 && before > 0) {
+                /* a new charset: flush what came before in the old one */
+                rp_buf tail = {0};
+                oom = oom || rp_buf_append(&tail, pending.data + before, pending.len - before) != RP_OK;
+                pending.len = before;
+                oom = oom || !flush_word_bytes(&out, &pending, cur);
+                oom = oom || rp_buf_append(&pending, tail.data ? tail.data : "", tail.len) != RP_OK;
+                rp_buf_free(&tail);
+            }
+            memcpy(cur, cs, sizeof cur);
+            p += n;
+            last_was_word = true;
+            continue;
+        }
+        oom = oom || !flush_word_bytes(&out, &pending, cur);
+        last_was_word = false;
+        /* plain run up to the next encoded word */
+        rp_buf_reset(&plain);
+        while (*p && !oom && !(p[0] == '=' && p[1] == '?')) {
+            if (*p != '\r' && *p != '\n') /* unfold */
+                oom = rp_buf_append_char(&plain, *p) != RP_OK;
+            p++;
+        }
+        if (*p && plain.len == 0 && !oom) { /* "=?" that is not an encoded word */
+            oom = rp_buf_append(&plain, p, 2) != RP_OK;
+            p += 2;
+        }
+        if (plain.len && !oom) {
+            const char *pcs = rp_utf8_valid(plain.data, plain.len) ? "utf-8" : "windows-1252";
+            oom = rp_buf_append(&pending, plain.data, plain.len) != RP_OK ||
+                  !flush_word_bytes(&out, &pending, pcs);
+        }
+    }
+    if (!oom)
+        oom = !flush_word_bytes(&out, &pending, cur);
+    rp_buf_free(&pending);
+    rp_buf_free(&plain);
+    if (oom) {
+        rp_buf_free(&out);
+        return NULL;
+    }
+    return rp_buf_steal(&out);
+}
+
 /* ---- structure ---- */
 
 /* Count header lines naming a Content-Type: an upper bound for the number of
@@ -170,9 +349,14 @@ typedef struct walk {
     unsigned parts;
     GMimeObject *plain;
     GMimeObject *html;
+    GMimeMessage *relayed; /* a forwarded message from a marketplace relay */
+    unsigned relayed_depth;
     rp_status st;
     rp_error *err;
 } walk;
+
+static const char *marketplace_of(const char *addr);
+static char *first_address(InternetAddressList *list);
 
 static void visit(walk *w, GMimeObject *obj, unsigned depth)
 {
@@ -199,8 +383,17 @@ static void visit(walk *w, GMimeObject *obj, unsigned depth)
     }
     if (GMIME_IS_MESSAGE_PART(obj)) {
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-        if (inner)
-            visit(w, g_mime_message_get_mime_part(inner), depth + 1);
+        if (!inner)
+            return;
+        if (!w->relayed) {
+            char *from = first_address(g_mime_message_get_from(inner));
+            if (marketplace_of(from)) {
+                w->relayed = inner;
+                w->relayed_depth = depth + 1;
+            }
+            free(from);
+        }
+        visit(w, g_mime_message_get_mime_part(inner), depth + 1);
         return;
     }
     if (!GMIME_IS_PART(obj))
@@ -306,11 +499,19 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     const char *mid = g_mime_message_get_message_id(msg);
     if (mid && *mid && rp_message_set(&m->id, mid) != RP_OK)
         return rp_error_set(err, RP_ENOMEM, "out of memory");
-    const char *subj = g_mime_message_get_subject(msg);
-    if (subj) {
-        char *s = sanitize_utf8(subj);
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    GMimeHeader *sh = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
+    const char *raw_subject = sh ? g_mime_header_get_raw_value(sh) : NULL;
+    if (raw_subject) {
+        char *s = rp_rfc2047_decode(raw_subject);
         if (!s)
             return rp_error_set(err, RP_ENOMEM, "out of memory");
+        /* trim the space a folded header starts with */
+        size_t lead = strspn(s, " \t");
+        memmove(s, s + lead, strlen(s + lead) + 1);
+        size_t sl = strlen(s);
+        while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t'))
+            s[--sl] = '\0';
         free(m->subject);
         m->subject = s;
     }
@@ -324,7 +525,6 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     GDateTime *dt = g_mime_message_get_date(msg);
     if (dt)
         m->received_at = g_date_time_to_unix(dt);
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
     int nh = hl ? g_mime_header_list_get_count(hl) : 0;
     for (int i = 0; i < nh; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
@@ -338,10 +538,30 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
         free(v);
     }
 
-    walk w = {lim, 0, NULL, NULL, RP_OK, err};
+    walk w = {lim, 0, NULL, NULL, NULL, 0, RP_OK, err};
     visit(&w, g_mime_message_get_mime_part(msg), 0);
     if (w.st != RP_OK)
         return w.st;
+    if (w.relayed) {
+        /* a buyer's message forwarded by the seller's staff: the buyer's words
+         * are in the relayed message, not in the forwarding note */
+        walk iw = {lim, 0, NULL, NULL, NULL, 0, RP_OK, err};
+        visit(&iw, g_mime_message_get_mime_part(w.relayed), w.relayed_depth);
+        if (iw.st != RP_OK)
+            return iw.st;
+        if (iw.plain || iw.html) {
+            w.plain = iw.plain;
+            w.html = iw.html;
+        }
+        if (!m->marketplace) {
+            char *from = first_address(g_mime_message_get_from(w.relayed));
+            const char *mp2 = marketplace_of(from);
+            rp_status ms = mp2 ? rp_message_set(&m->marketplace, mp2) : RP_OK;
+            free(from);
+            if (ms != RP_OK)
+                return rp_error_set(err, RP_ENOMEM, "out of memory");
+        }
+    }
     if (!w.plain && !w.html)
         return rp_error_set(err, RP_EEMPTY, "empty message: no text/plain or text/html part");
     char *text = NULL;

@@ -35,4 +35,11 @@ rp_status rp_mail_read_file(const char *path, const rp_limits *lim, rp_message *
 rp_status rp_charset_to_utf8(const char *charset, const char *in, size_t len, char **out,
                              size_t *outlen, rp_error *err);
 
+/* Decode an RFC 2047 header value (raw, possibly folded) to UTF-8 (new
+ * string, caller frees; NULL on ENOMEM). Adjacent encoded words in the same
+ * charset are joined before conversion, so a multibyte character split
+ * between two words survives; unencoded 8-bit text is read as UTF-8, else as
+ * Windows-1252; undecodable parts become U+FFFD. Never fails on bad input. */
+char *rp_rfc2047_decode(const char *raw);
+
 #endif

@@ -21,7 +21,7 @@ rp_status rp_model_load(const rp_config *cfg, rp_classifier **out, rp_error *err
         st = rp_error_set(err, RP_ENOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < sizeof all_langs / sizeof all_langs[0]; i++) {
+    for (size_t i = 0; cfg->builtin_lexicons && i < sizeof all_langs / sizeof all_langs[0]; i++) {
         snprintf(name, sizeof name, "lexicons/%s.yaml", rp_lang_code(all_langs[i]));
         const rp_embedded_file *f = rp_embedded_find(name);
         if (!f) {

@@ -134,6 +134,7 @@ static const char *latin_special(int32_t cp)
 typedef struct fold_state {
     rp_buf *out;
     bool last_space;
+    bool last_boundary;
     bool prev_latin;
 } fold_state;
 
@@ -145,6 +146,31 @@ static rp_status emit_space(fold_state *st)
     return rp_buf_append_char(st->out, ' ');
 }
 
+/* Clause punctuation ends a phrase: it becomes " \n " so that phrases never
+ * match across it and negation never reaches over it. */
+static bool is_boundary(int32_t cp)
+{
+    switch (cp) {
+    case '.': case ',': case ';': case ':': case '!': case '?': case '\n': case '\r':
+    case 0x3001: case 0x3002: case 0xFF61: case 0xFF64: case 0x2026:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static rp_status emit_boundary(fold_state *st)
+{
+    if (st->last_boundary)
+        return RP_OK;
+    rp_status rc = st->last_space ? RP_OK : rp_buf_append_char(st->out, ' ');
+    if (rc == RP_OK)
+        rc = rp_buf_append(st->out, "\n ", 2);
+    st->last_space = true;
+    st->last_boundary = true;
+    return rc;
+}
+
 static rp_status emit_cp(fold_state *st, int32_t cp)
 {
     utf8proc_uint8_t enc[4];
@@ -152,6 +178,7 @@ static rp_status emit_cp(fold_state *st, int32_t cp)
     if (n <= 0)
         return RP_OK;
     st->last_space = false;
+    st->last_boundary = false;
     return rp_buf_append(st->out, enc, (size_t)n);
 }
 
@@ -212,6 +239,8 @@ static rp_status fold_run(fold_state *st, const unsigned char *s, size_t len)
                 rc = emit_cp(st, cp);
             else if (cp >= 'A' && cp <= 'Z')
                 rc = emit_cp(st, cp + 32);
+            else if (is_boundary(cp))
+                rc = emit_boundary(st);
             else
                 rc = emit_space(st);
             continue;
@@ -219,7 +248,12 @@ static rp_status fold_run(fold_state *st, const unsigned char *s, size_t len)
         const char *sp = latin_special(cp);
         if (sp) {
             st->last_space = false;
+            st->last_boundary = false;
             rc = rp_buf_append_str(st->out, sp);
+            continue;
+        }
+        if (is_boundary(cp)) {
+            rc = emit_boundary(st);
             continue;
         }
         utf8proc_category_t cat = utf8proc_category(cp);
@@ -243,7 +277,7 @@ out:
 
 rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
 {
-    fold_state st = {.out = out, .last_space = false, .prev_latin = false};
+    fold_state st = {.out = out, .last_space = false, .last_boundary = false, .prev_latin = false};
     rp_status rc = rp_buf_reserve(out, len + 2);
     if (rc != RP_OK)
         return rc;
@@ -254,16 +288,22 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
         unsigned char c = p[i];
         if (c < 0x80) {
             if (c >= 'a' && c <= 'z') {
-                st.last_space = false;
+                st.last_space = st.last_boundary = false;
                 out->data[out->len++] = (char)c;
                 st.prev_latin = true;
             } else if (c >= 'A' && c <= 'Z') {
-                st.last_space = false;
+                st.last_space = st.last_boundary = false;
                 out->data[out->len++] = (char)(c + 32);
                 st.prev_latin = true;
             } else if (c >= '0' && c <= '9') {
-                st.last_space = false;
+                st.last_space = st.last_boundary = false;
                 out->data[out->len++] = (char)c;
+                st.prev_latin = false;
+            } else if (is_boundary(c)) {
+                out->data[out->len] = '\0';
+                rc = emit_boundary(&st);
+                if (rc == RP_OK)
+                    rc = rp_buf_reserve(out, len - i + 2);
                 st.prev_latin = false;
             } else if (!st.last_space) {
                 st.last_space = true;

@@ -4,7 +4,8 @@
  * rp_text_fold() turns UTF-8 text into the canonical matching form: NFKC,
  * case folded, Latin accents removed (é→e, ß→ss, œ→oe), every run of
  * characters that are not letters, digits or marks replaced by one space, and
- * a single space at both ends. Kana and kanji are kept as they are (after
+ * a single space at both ends. Clause punctuation (. , ; : ! ? 。 、 and line
+ * breaks) becomes " \n " instead, so that phrases and negation stop there. Kana and kanji are kept as they are (after
  * NFKC, so half-width katakana become full width). Invalid UTF-8 bytes count
  * as separators. Output is appended to a caller-owned rp_buf.
  */

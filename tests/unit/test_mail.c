@@ -184,6 +184,41 @@ static void test_broken_mime(void **st)
     rp_message_free(m);
 }
 
+static void expect_2047(const char *raw, const char *want)
+{
+    char *got = rp_rfc2047_decode(raw);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("decode(%s) = \"%s\", want \"%s\"", raw, got, want);
+    free(got);
+}
+
+static void test_rfc2047(void **st)
+{
+    (void)st;
+    expect_2047("plain text", "plain text");
+    expect_2047("=?utf-8?q?caf=C3=A9_au_lait?=", "café au lait");
+    expect_2047("=?UTF-8?B?w7xiZXI=?= uns", "über uns");
+    /* adjacent words: the white space between them goes */
+    expect_2047("=?utf-8?q?a?= =?utf-8?q?b?=", "ab");
+    expect_2047("=?utf-8?q?a?=\r\n =?utf-8?q?b?=", "ab");
+    /* a UTF-8 character split between two words */
+    expect_2047("=?UTF-8?B?5pel?= =?UTF-8?B?5pys?=", "日本");
+    expect_2047("=?UTF-8?Q?Gr=C3?= =?UTF-8?Q?=B6=C3=9Fe?=", "Größe");
+    /* ISO-2022-JP word */
+    expect_2047("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=", "テスト");
+    /* charset changes between words */
+    expect_2047("=?iso-8859-1?q?caf=E9?= =?utf-8?q?_=E2=82=AC?=", "café €");
+    /* raw 8-bit text */
+    expect_2047("Gr\xc3\xbc\xc3\x9f" "e", "Grüße");
+    expect_2047("caf\xe9", "caf\xc3\xa9");
+    /* malformed words stay as text; bad bytes become U+FFFD */
+    expect_2047("=?utf-8?x?abc?=", "=?utf-8?x?abc?=");
+    expect_2047("=?utf-8?q?abc", "=?utf-8?q?abc");
+    expect_2047("=?utf-8?b?/w==?=", "\xEF\xBF\xBD");
+    expect_2047("", "");
+}
+
 int main(void)
 {
     rp_mail_init();
@@ -195,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_broken_mime),
+        cmocka_unit_test(test_rfc2047),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rp_mail_shutdown();
