@@ -21,17 +21,31 @@ struct rp_ac_builder {
     size_t nedges;
 };
 
+/* The shallowest states (where the automaton spends most of its time) get a
+ * dense, fully resolved transition row over byte classes; deeper states keep
+ * sorted sparse edges and fall back along fail links. */
+#define DENSE_BUDGET (256u << 10) /* bytes of dense rows at most */
+
 struct rp_ac {
+    uint8_t cls[256];        /* byte → class; class 0: bytes in no pattern */
+    uint32_t ncls;
+    uint32_t ndense;         /* states [0, ndense) have dense rows */
+    uint32_t *dense;         /* ndense × ncls */
     uint32_t root_next[256]; /* dense transitions of the root; 0 = stay at root */
-    uint32_t *edge_off;      /* per state: first edge */
-    uint16_t *nedges;        /* per state: number of edges (<= 256) */
+    struct ac_state *st;     /* per state, together for cache locality */
+    uint64_t *has_out;       /* bit per state: a pattern ends here or on its fail chain */
     uint8_t *ebyte;          /* edges, sorted by byte within a state */
     uint32_t *enext;
-    uint32_t *fail;
-    uint32_t *dict;  /* next state on the fail chain that has a value, 0 = none */
-    uint32_t *value; /* pattern value ending here, NONE if none */
-    uint32_t *depth;
     size_t count;
+};
+
+struct ac_state {
+    uint32_t edge_off; /* first edge */
+    uint32_t fail;
+    uint32_t dict;     /* next state on the fail chain that has a value, 0 = none */
+    uint32_t value;    /* pattern value ending here, NONE if none */
+    uint32_t depth;
+    uint32_t nedges;   /* <= 256 */
 };
 
 rp_ac_builder *rp_ac_builder_new(void)
@@ -110,14 +124,11 @@ void rp_ac_free(rp_ac *ac)
 {
     if (!ac)
         return;
-    free(ac->edge_off);
-    free(ac->nedges);
+    free(ac->st);
+    free(ac->has_out);
     free(ac->ebyte);
     free(ac->enext);
-    free(ac->fail);
-    free(ac->dict);
-    free(ac->value);
-    free(ac->depth);
+    free(ac->dense);
     free(ac);
 }
 
@@ -129,10 +140,13 @@ size_t rp_ac_states(const rp_ac *ac)
 static inline uint32_t step(const rp_ac *ac, uint32_t s, uint8_t c)
 {
     for (;;) {
+        if (s < ac->ndense)
+            return ac->dense[(size_t)s * ac->ncls + ac->cls[c]];
         if (s == 0)
             return ac->root_next[c];
-        uint32_t off = ac->edge_off[s];
-        uint32_t n = ac->nedges[s];
+        const struct ac_state *as = &ac->st[s];
+        uint32_t off = as->edge_off;
+        uint32_t n = as->nedges;
         const uint8_t *eb = ac->ebyte + off;
         if (n <= 8) {
             for (uint32_t k = 0; k < n; k++)
@@ -150,7 +164,7 @@ static inline uint32_t step(const rp_ac *ac, uint32_t s, uint8_t c)
             if (lo < n && eb[lo] == c)
                 return ac->enext[off + lo];
         }
-        s = ac->fail[s];
+        s = as->fail;
     }
 }
 
@@ -163,18 +177,12 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
     if (!ac)
         goto fail;
     ac->count = n;
-    ac->edge_off = malloc(n * sizeof *ac->edge_off);
-    ac->nedges = malloc(n * sizeof *ac->nedges);
+    ac->st = calloc(n, sizeof *ac->st);
     ac->ebyte = malloc((b->nedges + 1) * sizeof *ac->ebyte);
     ac->enext = malloc((b->nedges + 1) * sizeof *ac->enext);
-    ac->fail = calloc(n, sizeof *ac->fail);
-    ac->dict = calloc(n, sizeof *ac->dict);
-    ac->value = malloc(n * sizeof *ac->value);
-    ac->depth = malloc(n * sizeof *ac->depth);
     order = malloc(n * sizeof *order);
     newid = malloc(n * sizeof *newid);
-    if (!ac->edge_off || !ac->nedges || !ac->ebyte || !ac->enext || !ac->fail || !ac->dict ||
-        !ac->value || !ac->depth || !order || !newid)
+    if (!ac->st || !ac->ebyte || !ac->enext || !order || !newid)
         goto fail;
 
     /* Breadth-first numbering, so a state's fail target always has a smaller id. */
@@ -220,10 +228,10 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
     size_t eo = 0;
     for (size_t s = 0; s < n; s++) {
         uint32_t old = order[s];
-        ac->value[s] = b->n[old].value;
-        ac->depth[s] = b->n[old].depth;
-        ac->edge_off[s] = (uint32_t)eo;
-        uint16_t k = 0;
+        ac->st[s].value = b->n[old].value;
+        ac->st[s].depth = b->n[old].depth;
+        ac->st[s].edge_off = (uint32_t)eo;
+        uint32_t k = 0;
         if (old == 0) {
             for (int c = 0; c < 256; c++) {
                 uint32_t ch = b->root_child[c];
@@ -251,7 +259,7 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
                 ac->enext[j] = nn;
             }
         }
-        ac->nedges[s] = k;
+        ac->st[s].nedges = k;
     }
     /* Fail and dictionary links, in BFS order. */
     for (size_t s = 0; s < n; s++) {
@@ -266,8 +274,8 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
                     tmpn[cnt++] = ac->root_next[c];
                 }
         } else {
-            off = ac->edge_off[s];
-            cnt = ac->nedges[s];
+            off = ac->st[s].edge_off;
+            cnt = ac->st[s].nedges;
             for (uint32_t i = 0; i < cnt; i++) {
                 tmpb[i] = ac->ebyte[off + i];
                 tmpn[i] = ac->enext[off + i];
@@ -275,11 +283,58 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
         }
         for (uint32_t i = 0; i < cnt; i++) {
             uint32_t child = tmpn[i];
-            uint32_t f = s == 0 ? 0 : step(ac, ac->fail[s], (uint8_t)tmpb[i]);
-            ac->fail[child] = f;
-            ac->dict[child] = ac->value[f] != NONE ? f : ac->dict[f];
+            uint32_t f = s == 0 ? 0 : step(ac, ac->st[s].fail, (uint8_t)tmpb[i]);
+            ac->st[child].fail = f;
+            ac->st[child].dict = ac->st[f].value != NONE ? f : ac->st[f].dict;
         }
     }
+    /* byte classes and dense rows for the shallowest states */
+    uint8_t used[256] = {0};
+    for (int c = 0; c < 256; c++)
+        if (ac->root_next[c])
+            used[c] = 1;
+    for (size_t e = 0; e < eo; e++)
+        used[ac->ebyte[e]] = 1;
+    uint32_t nused = 0;
+    for (int c = 0; c < 256; c++)
+        nused += used[c];
+    if (nused == 256) {
+        ac->ncls = 256;
+        for (int c = 0; c < 256; c++)
+            ac->cls[c] = (uint8_t)c;
+    } else {
+        ac->ncls = 1;
+        for (int c = 0; c < 256; c++)
+            ac->cls[c] = used[c] ? (uint8_t)ac->ncls++ : 0;
+    }
+    size_t rows = DENSE_BUDGET / (ac->ncls * sizeof(uint32_t));
+    if (rows > n)
+        rows = n;
+    ac->dense = malloc(rows * ac->ncls * sizeof *ac->dense);
+    if (!ac->dense)
+        goto fail;
+    for (size_t s = 0; s < rows; s++) {
+        uint32_t *row = ac->dense + s * ac->ncls;
+        if (s == 0) {
+            for (uint32_t k = 0; k < ac->ncls; k++)
+                row[k] = 0;
+            for (int c = 0; c < 256; c++)
+                if (ac->root_next[c])
+                    row[ac->cls[c]] = ac->root_next[c];
+            continue;
+        }
+        /* fail[s] < s: its row is complete */
+        memcpy(row, ac->dense + (size_t)ac->st[s].fail * ac->ncls, ac->ncls * sizeof *row);
+        for (uint32_t k = 0; k < ac->st[s].nedges; k++)
+            row[ac->cls[ac->ebyte[ac->st[s].edge_off + k]]] = ac->enext[ac->st[s].edge_off + k];
+    }
+    ac->ndense = (uint32_t)rows;
+    ac->has_out = calloc((n + 63) / 64, sizeof *ac->has_out);
+    if (!ac->has_out)
+        goto fail;
+    for (size_t s = 1; s < n; s++)
+        if (ac->st[s].value != NONE || ac->st[s].dict)
+            ac->has_out[s / 64] |= (uint64_t)1 << (s % 64);
     free(order);
     free(newid);
     rp_ac_builder_free(b);
@@ -299,13 +354,15 @@ void rp_ac_scan(const rp_ac *ac, const char *text, size_t len, rp_ac_match_fn fn
     const uint8_t *t = (const uint8_t *)text;
     for (size_t i = 0; i < len; i++) {
         s = step(ac, s, t[i]);
-        if (s == 0)
+        if (!(ac->has_out[s / 64] >> (s % 64) & 1))
             continue;
-        uint32_t o = ac->value[s] != NONE ? s : ac->dict[s];
+        const struct ac_state *as = &ac->st[s];
+        uint32_t o = as->value != NONE ? s : as->dict;
         while (o) {
-            if (fn(ud, ac->value[o], i + 1 - ac->depth[o], i + 1))
+            const struct ac_state *os = &ac->st[o];
+            if (fn(ud, os->value, i + 1 - os->depth, i + 1))
                 return;
-            o = ac->dict[o];
+            o = os->dict;
         }
     }
 }

@@ -159,6 +159,13 @@ static void score_hits(const rp_classifier *c, rp_classify_ctx *ctx, const rp_hi
     }
 }
 
+/* Reset the flags score_hits set, touching only the keywords it saw. */
+static void clear_seen(rp_classify_ctx *ctx, const rp_hits *hits)
+{
+    for (size_t i = 0; i < hits->n; i++)
+        ctx->seen[hits->v[i].kw] = 0;
+}
+
 static int cmp_contrib(const void *a, const void *b)
 {
     const contrib *x = a, *y = b;
@@ -175,9 +182,11 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
     ctx->hits_subject.n = 0;
     size_t nkw = rp_lexicon_size(c->lx);
     if (ctx->seen_cap < nkw + 1) {
-        unsigned char *s = realloc(ctx->seen, nkw + 1);
+        /* per-keyword flags, all zero between calls (clear_seen) */
+        unsigned char *s = calloc(nkw + 1, 1);
         if (!s)
             return RP_ENOMEM;
+        free(ctx->seen);
         ctx->seen = s;
         ctx->seen_cap = nkw + 1;
     }
@@ -218,14 +227,14 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
          * every language at half weight */
         rp_lang lang = pass == 0 ? lr.lang : RP_LANG_UND;
         double f = pass == 0 ? 1.0 : 0.5;
-        memset(ctx->seen, 0, nkw + 1);
         memset(out->scores, 0, sizeof out->scores);
         ncon = 0;
         risk = 0;
         score_hits(c, ctx, &ctx->hits_body, fb, fbl, lang, f, out->scores, &risk, con, &ncon, 64);
-        memset(ctx->seen, 0, nkw + 1);
+        clear_seen(ctx, &ctx->hits_body);
         score_hits(c, ctx, &ctx->hits_subject, fs, fsl, lang, f * c->o.subject_weight,
                    out->scores, &risk, con, &ncon, 64);
+        clear_seen(ctx, &ctx->hits_subject);
         double best = 0;
         for (int i = 0; i < RP_INTENT_COUNT; i++)
             if (out->scores[i] > best)

@@ -82,6 +82,8 @@ static bool contains(line l, const char *needle)
 
 static bool starts_with(line l, const char *prefix)
 {
+    if (!l.len || tolower((unsigned char)l.s[0]) != tolower((unsigned char)prefix[0]))
+        return false;
     size_t n = strlen(prefix);
     return l.len >= n && strncasecmp(l.s, prefix, n) == 0;
 }
@@ -255,11 +257,6 @@ rp_status rp_message_finish(rp_message *m, rp_error *err)
 {
     const char *t = m->full_text ? m->full_text : "";
     size_t len = strlen(t);
-    size_t bad = rp_utf8_invalid_offset(t, len);
-    if (bad != len)
-        return rp_error_set(err, RP_EUTF8, "body is not valid UTF-8 (byte %zu)", bad);
-    if (m->subject && !rp_utf8_valid(m->subject, strlen(m->subject)))
-        return rp_error_set(err, RP_EUTF8, "subject is not valid UTF-8");
     char *b = rp_extract_buyer_text(t, len);
     if (!b)
         return rp_error_set(err, RP_ENOMEM, "out of memory");

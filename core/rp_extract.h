@@ -32,8 +32,9 @@ size_t rp_normalize_newlines(char *s, size_t len);
 
 /* Fill in what every reader derives from m->full_text: the buyer's words
  * (m->body), and m->order_id when the input gave none (looked for in the
- * subject, then the text). Fails with RP_EUTF8 if the text is not valid
- * UTF-8 and RP_EEMPTY if no words of the buyer's are left. */
+ * subject, then the text). Readers hand over valid UTF-8 (they validate or
+ * convert while decoding). Fails with RP_EEMPTY if no words of the buyer's
+ * are left. */
 rp_status rp_message_finish(rp_message *m, rp_error *err);
 
 #endif

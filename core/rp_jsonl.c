@@ -1,13 +1,14 @@
 #include "rp_jsonl.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rp_buf.h"
 #include "rp_extract.h"
+#include "rp_text.h"
 
 #define CHUNK 65536
 
@@ -141,91 +142,543 @@ rp_status rp_jsonl_next(rp_jsonl_reader *r, rp_message **out, rp_error *err)
     }
 }
 
-static rp_status get_string(json_t *obj, const char *key, char **dst, rp_error *err)
+/* ---- a small JSON reader for the message schema ----
+ * Messages are flat objects of strings, so instead of building a generic tree
+ * the reader decodes the known fields straight into the message and skips
+ * everything else. It accepts exactly RFC 8259 JSON (UTF-8, no trailing
+ * garbage, nesting up to JSON_MAX_DEPTH). */
+
+#define JSON_MAX_DEPTH 64
+
+typedef struct jp {
+    const char *s;
+    size_t len, pos;
+    rp_error *err;
+    rp_buf tmp;
+} jp;
+
+static rp_status jerr(jp *j, const char *what)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v))
-        return RP_OK;
-    if (!json_is_string(v))
-        return rp_error_set(err, RP_EINVAL, "field \"%s\" must be a string", key);
-    char *s = rp_strndup(json_string_value(v), json_string_length(v));
-    if (!s)
-        return rp_error_set(err, RP_ENOMEM, "out of memory");
-    if (memchr(s, '\0', json_string_length(v))) {
-        free(s);
-        return rp_error_set(err, RP_EINVAL, "field \"%s\" contains a NUL character", key);
+    return rp_error_set(j->err, RP_EPARSE, "invalid JSON at column %zu: %s", j->pos + 1, what);
+}
+
+static void ws(jp *j)
+{
+    while (j->pos < j->len) {
+        char c = j->s[j->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        j->pos++;
     }
-    free(*dst);
-    *dst = s;
+}
+
+static int hex4(const char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static rp_status put_cp(rp_buf *b, uint32_t cp)
+{
+    char e[4];
+    size_t n;
+    if (cp < 0x80) {
+        e[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        e[0] = (char)(0xC0 | (cp >> 6));
+        e[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        e[0] = (char)(0xE0 | (cp >> 12));
+        e[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        e[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        e[0] = (char)(0xF0 | (cp >> 18));
+        e[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        e[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        e[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return rp_buf_append(b, e, n);
+}
+
+/* Decode a string at j->pos (on the opening quote) into j->tmp (reset first).
+ * *has_nul tells whether it contained \u0000. */
+static rp_status jstring(jp *j, bool *has_nul)
+{
+    rp_buf_reset(&j->tmp);
+    *has_nul = false;
+    if (j->pos >= j->len || j->s[j->pos] != '"')
+        return jerr(j, "expected a string");
+    j->pos++;
+    for (;;) {
+        /* copy a run of plain bytes at once */
+        size_t start = j->pos;
+        const unsigned char *u = (const unsigned char *)j->s;
+        while (j->pos < j->len) {
+            unsigned char c = u[j->pos];
+            if (c < 0x80) {
+                if (c == '"' || c == '\\' || c < 0x20)
+                    break;
+                j->pos++;
+                continue;
+            }
+            int32_t cp;
+            size_t n = rp_utf8_next(u + j->pos, j->len - j->pos, &cp);
+            if (cp < 0)
+                return jerr(j, "string is not valid UTF-8");
+            j->pos += n;
+        }
+        if (j->pos > start) {
+            if (rp_buf_append(&j->tmp, j->s + start, j->pos - start) != RP_OK)
+                return rp_error_set(j->err, RP_ENOMEM, "out of memory");
+        }
+        if (j->pos >= j->len)
+            return jerr(j, "unterminated string");
+        char c = j->s[j->pos];
+        if (c == '"') {
+            j->pos++;
+            if (!j->tmp.data && rp_buf_reserve(&j->tmp, 0) != RP_OK)
+                return rp_error_set(j->err, RP_ENOMEM, "out of memory");
+            j->tmp.data[j->tmp.len] = '\0';
+            return RP_OK;
+        }
+        if ((unsigned char)c < 0x20)
+            return jerr(j, "control character in string");
+        /* escape */
+        if (j->pos + 1 >= j->len)
+            return jerr(j, "unterminated string");
+        char e = j->s[j->pos + 1];
+        j->pos += 2;
+        rp_status st = RP_OK;
+        switch (e) {
+        case '"': st = rp_buf_append_char(&j->tmp, '"'); break;
+        case '\\': st = rp_buf_append_char(&j->tmp, '\\'); break;
+        case '/': st = rp_buf_append_char(&j->tmp, '/'); break;
+        case 'b': st = rp_buf_append_char(&j->tmp, '\b'); break;
+        case 'f': st = rp_buf_append_char(&j->tmp, '\f'); break;
+        case 'n': st = rp_buf_append_char(&j->tmp, '\n'); break;
+        case 'r': st = rp_buf_append_char(&j->tmp, '\r'); break;
+        case 't': st = rp_buf_append_char(&j->tmp, '\t'); break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (j->pos + 4 > j->len || hex4(j->s + j->pos, &cp))
+                return jerr(j, "bad \\u escape");
+            j->pos += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return jerr(j, "lone low surrogate in \\u escape");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (j->pos + 6 > j->len || j->s[j->pos] != '\\' || j->s[j->pos + 1] != 'u' ||
+                    hex4(j->s + j->pos + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                    return jerr(j, "lone high surrogate in \\u escape");
+                j->pos += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp == 0)
+                *has_nul = true;
+            st = put_cp(&j->tmp, cp);
+            break;
+        }
+        default:
+            j->pos -= 2;
+            return jerr(j, "bad escape in string");
+        }
+        if (st != RP_OK)
+            return rp_error_set(j->err, RP_ENOMEM, "out of memory");
+    }
+}
+
+static bool jliteral(jp *j, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (j->len - j->pos >= n && memcmp(j->s + j->pos, lit, n) == 0) {
+        j->pos += n;
+        return true;
+    }
+    return false;
+}
+
+/* Parse a JSON number; *is_int tells whether it is a plain integer that fits. */
+static rp_status jnumber(jp *j, bool *is_int, long long *ival)
+{
+    size_t start = j->pos;
+    if (j->pos < j->len && j->s[j->pos] == '-')
+        j->pos++;
+    if (j->pos >= j->len || j->s[j->pos] < '0' || j->s[j->pos] > '9')
+        return jerr(j, "invalid value");
+    if (j->s[j->pos] == '0')
+        j->pos++;
+    else
+        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+            j->pos++;
+    *is_int = true;
+    if (j->pos < j->len && j->s[j->pos] == '.') {
+        *is_int = false;
+        j->pos++;
+        size_t d = j->pos;
+        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+            j->pos++;
+        if (j->pos == d)
+            return jerr(j, "invalid number");
+    }
+    if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
+        *is_int = false;
+        j->pos++;
+        if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-'))
+            j->pos++;
+        size_t d = j->pos;
+        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+            j->pos++;
+        if (j->pos == d)
+            return jerr(j, "invalid number");
+    }
+    if (*is_int) {
+        char buf[32];
+        size_t n = j->pos - start;
+        if (n >= sizeof buf) {
+            *is_int = false;
+            return RP_OK;
+        }
+        memcpy(buf, j->s + start, n);
+        buf[n] = '\0';
+        errno = 0;
+        *ival = strtoll(buf, NULL, 10);
+        if (errno)
+            *is_int = false;
+    }
     return RP_OK;
 }
 
-static rp_status parse_obj(json_t *root, rp_message *m, rp_error *err)
+static rp_status jskip(jp *j, int depth)
 {
+    if (depth > JSON_MAX_DEPTH)
+        return jerr(j, "nested too deeply");
+    ws(j);
+    if (j->pos >= j->len)
+        return jerr(j, "unexpected end of input");
+    char c = j->s[j->pos];
+    bool nul;
     rp_status st;
-    json_t *id = json_object_get(root, "id");
-    if (json_is_string(id)) {
-        if ((st = get_string(root, "id", &m->id, err)) != RP_OK)
-            return st;
-    } else if (json_is_integer(id)) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-        if (rp_message_set(&m->id, buf) != RP_OK)
-            return rp_error_set(err, RP_ENOMEM, "out of memory");
-    } else if (id && !json_is_null(id)) {
-        return rp_error_set(err, RP_EINVAL, "field \"id\" must be a string or an integer");
-    }
-    if ((st = get_string(root, "marketplace", &m->marketplace, err)) != RP_OK ||
-        (st = get_string(root, "from", &m->from, err)) != RP_OK ||
-        (st = get_string(root, "to", &m->to, err)) != RP_OK ||
-        (st = get_string(root, "subject", &m->subject, err)) != RP_OK ||
-        (st = get_string(root, "order_id", &m->order_id, err)) != RP_OK)
-        return st;
-    json_t *body = json_object_get(root, "body");
-    if (!body || json_is_null(body))
-        return rp_error_set(err, RP_EINVAL, "missing required field \"body\"");
-    if ((st = get_string(root, "body", &m->full_text, err)) != RP_OK)
-        return st;
-    json_t *ra = json_object_get(root, "received_at");
-    if (json_is_string(ra)) {
-        if (rp_parse_iso8601(json_string_value(ra), &m->received_at) != RP_OK)
-            return rp_error_set(err, RP_EINVAL,
-                                "field \"received_at\" is not an ISO 8601 time (\"%.40s\")",
-                                json_string_value(ra));
-    } else if (json_is_integer(ra)) {
-        m->received_at = (int64_t)json_integer_value(ra);
-    } else if (ra && !json_is_null(ra)) {
-        return rp_error_set(err, RP_EINVAL,
-                            "field \"received_at\" must be an ISO 8601 string or Unix seconds");
-    }
-    json_t *hd = json_object_get(root, "headers");
-    if (hd && !json_is_null(hd)) {
-        if (!json_is_object(hd))
-            return rp_error_set(err, RP_EINVAL, "field \"headers\" must be an object");
-        const char *k;
-        json_t *v;
-        json_object_foreach(hd, k, v)
-        {
-            if (json_is_string(v)) {
-                if (rp_message_add_header(m, k, json_string_value(v)) != RP_OK)
-                    return rp_error_set(err, RP_ENOMEM, "out of memory");
-            } else if (json_is_array(v)) {
-                size_t i;
-                json_t *e;
-                json_array_foreach(v, i, e)
-                {
-                    if (!json_is_string(e))
-                        return rp_error_set(err, RP_EINVAL,
-                                            "header \"%.60s\" must be a string or strings", k);
-                    if (rp_message_add_header(m, k, json_string_value(e)) != RP_OK)
-                        return rp_error_set(err, RP_ENOMEM, "out of memory");
-                }
-            } else {
-                return rp_error_set(err, RP_EINVAL, "header \"%.60s\" must be a string", k);
+    if (c == '"')
+        return jstring(j, &nul);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        j->pos++;
+        ws(j);
+        if (j->pos < j->len && j->s[j->pos] == close) {
+            j->pos++;
+            return RP_OK;
+        }
+        for (;;) {
+            if (c == '{') {
+                ws(j);
+                if ((st = jstring(j, &nul)) != RP_OK)
+                    return st;
+                ws(j);
+                if (j->pos >= j->len || j->s[j->pos] != ':')
+                    return jerr(j, "expected ':'");
+                j->pos++;
             }
+            if ((st = jskip(j, depth + 1)) != RP_OK)
+                return st;
+            ws(j);
+            if (j->pos < j->len && j->s[j->pos] == ',') {
+                j->pos++;
+                continue;
+            }
+            if (j->pos < j->len && j->s[j->pos] == close) {
+                j->pos++;
+                return RP_OK;
+            }
+            return jerr(j, c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
         }
     }
+    if (jliteral(j, "true") || jliteral(j, "false") || jliteral(j, "null"))
+        return RP_OK;
+    bool is_int;
+    long long v;
+    return jnumber(j, &is_int, &v);
+}
+
+/* Explain a value of the wrong type: a syntax error if it is not JSON at all. */
+static rp_status type_error(jp *j, const char *fmt, const char *key)
+    __attribute__((format(printf, 2, 0)));
+
+static rp_status type_error(jp *j, const char *fmt, const char *key)
+{
+    if (j->pos >= j->len)
+        return jerr(j, "unexpected end of input");
+    char c = j->s[j->pos];
+    if (!strchr("\"{[tfn-0123456789", c))
+        return jerr(j, "invalid value");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    return rp_error_set(j->err, RP_EINVAL, fmt, key);
+#pragma GCC diagnostic pop
+}
+
+/* A string field: NULL for null, else a copy. */
+static rp_status jfield_string(jp *j, const char *key, char **dst)
+{
+    ws(j);
+    if (jliteral(j, "null")) {
+        free(*dst);
+        *dst = NULL;
+        return RP_OK;
+    }
+    if (j->pos >= j->len || j->s[j->pos] != '"')
+        return type_error(j, "field \"%s\" must be a string", key);
+    bool nul;
+    rp_status st = jstring(j, &nul);
+    if (st != RP_OK)
+        return st;
+    if (nul)
+        return rp_error_set(j->err, RP_EINVAL, "field \"%s\" contains a NUL character", key);
+    char *c = rp_strndup(j->tmp.data, j->tmp.len);
+    if (!c)
+        return rp_error_set(j->err, RP_ENOMEM, "out of memory");
+    free(*dst);
+    *dst = c;
     return RP_OK;
+}
+
+static rp_status jheaders(jp *j, rp_message *m)
+{
+    ws(j);
+    if (jliteral(j, "null"))
+        return RP_OK;
+    if (j->pos >= j->len || j->s[j->pos] != '{')
+        return type_error(j, "field \"%s\" must be an object", "headers");
+    j->pos++;
+    ws(j);
+    if (j->pos < j->len && j->s[j->pos] == '}') {
+        j->pos++;
+        return RP_OK;
+    }
+    for (;;) {
+        bool nul;
+        ws(j);
+        rp_status st = jstring(j, &nul);
+        if (st != RP_OK)
+            return st;
+        char *name = rp_strndup(j->tmp.data, j->tmp.len);
+        if (!name)
+            return rp_error_set(j->err, RP_ENOMEM, "out of memory");
+        ws(j);
+        if (j->pos >= j->len || j->s[j->pos] != ':') {
+            free(name);
+            return jerr(j, "expected ':'");
+        }
+        j->pos++;
+        ws(j);
+        bool array = j->pos < j->len && j->s[j->pos] == '[';
+        if (array) {
+            j->pos++;
+            ws(j);
+            if (j->pos < j->len && j->s[j->pos] == ']') {
+                j->pos++;
+                goto next;
+            }
+        }
+        for (;;) {
+            ws(j);
+            if (j->pos >= j->len || j->s[j->pos] != '"') {
+                st = type_error(j, "header \"%.60s\" must be a string or strings", name);
+                break;
+            }
+            if ((st = jstring(j, &nul)) != RP_OK)
+                break;
+            if (nul || memchr(j->tmp.data, '\0', j->tmp.len)) {
+                st = rp_error_set(j->err, RP_EINVAL, "header \"%.60s\" contains a NUL", name);
+                break;
+            }
+            if (rp_message_add_header(m, name, j->tmp.data) != RP_OK) {
+                st = rp_error_set(j->err, RP_ENOMEM, "out of memory");
+                break;
+            }
+            if (!array)
+                break;
+            ws(j);
+            if (j->pos < j->len && j->s[j->pos] == ',') {
+                j->pos++;
+                continue;
+            }
+            if (j->pos < j->len && j->s[j->pos] == ']') {
+                j->pos++;
+                break;
+            }
+            st = jerr(j, "expected ',' or ']'");
+            break;
+        }
+        if (st != RP_OK) {
+            free(name);
+            return st;
+        }
+    next:
+        free(name);
+        ws(j);
+        if (j->pos < j->len && j->s[j->pos] == ',') {
+            j->pos++;
+            continue;
+        }
+        if (j->pos < j->len && j->s[j->pos] == '}') {
+            j->pos++;
+            return RP_OK;
+        }
+        return jerr(j, "expected ',' or '}'");
+    }
+}
+
+/* id and received_at: a string or an integer. */
+static rp_status jstring_or_int(jp *j, const char *key, char **s, bool *is_int, long long *iv,
+                                bool *present)
+{
+    ws(j);
+    *present = false;
+    *is_int = false;
+    if (jliteral(j, "null"))
+        return RP_OK;
+    *present = true;
+    if (j->pos < j->len && j->s[j->pos] == '"')
+        return jfield_string(j, key, s);
+    if (j->pos < j->len && (j->s[j->pos] == '-' || (j->s[j->pos] >= '0' && j->s[j->pos] <= '9'))) {
+        rp_status st = jnumber(j, is_int, iv);
+        if (st == RP_OK && !*is_int)
+            return rp_error_set(j->err, RP_EINVAL, "field \"%s\" must be a string or an integer",
+                                key);
+        return st;
+    }
+    return type_error(j, "field \"%s\" must be a string or an integer", key);
+}
+
+static rp_status parse_obj(jp *j, rp_message *m)
+{
+    rp_status st;
+    bool body_seen = false;
+    char *received = NULL;
+    bool received_int = false, received_present = false;
+    long long received_iv = 0;
+    ws(j);
+    if (j->pos >= j->len || j->s[j->pos] != '{')
+        return rp_error_set(j->err, RP_EPARSE, "a message must be a JSON object");
+    j->pos++;
+    ws(j);
+    if (j->pos < j->len && j->s[j->pos] == '}') {
+        j->pos++;
+        goto end;
+    }
+    for (;;) {
+        bool nul;
+        ws(j);
+        if ((st = jstring(j, &nul)) != RP_OK)
+            goto fail;
+        char key[16];
+        size_t kl = j->tmp.len < sizeof key - 1 ? j->tmp.len : sizeof key - 1;
+        memcpy(key, j->tmp.data, kl);
+        key[kl] = '\0';
+        if (j->tmp.len != kl || nul)
+            key[0] = '\0'; /* long or odd keys are unknown fields */
+        ws(j);
+        if (j->pos >= j->len || j->s[j->pos] != ':') {
+            st = jerr(j, "expected ':'");
+            goto fail;
+        }
+        j->pos++;
+        if (strcmp(key, "id") == 0) {
+            bool is_int, present;
+            long long iv;
+            if ((st = jstring_or_int(j, "id", &m->id, &is_int, &iv, &present)) != RP_OK)
+                goto fail;
+            if (present && is_int) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%lld", iv);
+                if (rp_message_set(&m->id, buf) != RP_OK) {
+                    st = rp_error_set(j->err, RP_ENOMEM, "out of memory");
+                    goto fail;
+                }
+            }
+        } else if (strcmp(key, "marketplace") == 0) {
+            st = jfield_string(j, key, &m->marketplace);
+        } else if (strcmp(key, "from") == 0) {
+            st = jfield_string(j, key, &m->from);
+        } else if (strcmp(key, "to") == 0) {
+            st = jfield_string(j, key, &m->to);
+        } else if (strcmp(key, "subject") == 0) {
+            st = jfield_string(j, key, &m->subject);
+        } else if (strcmp(key, "order_id") == 0) {
+            st = jfield_string(j, key, &m->order_id);
+        } else if (strcmp(key, "body") == 0) {
+            ws(j);
+            if (jliteral(j, "null")) {
+                body_seen = false;
+                free(m->full_text);
+                m->full_text = NULL;
+                st = RP_OK;
+            } else {
+                st = jfield_string(j, key, &m->full_text);
+                body_seen = st == RP_OK;
+            }
+        } else if (strcmp(key, "received_at") == 0) {
+            st = jstring_or_int(j, key, &received, &received_int, &received_iv,
+                                &received_present);
+        } else if (strcmp(key, "headers") == 0) {
+            st = jheaders(j, m);
+        } else {
+            st = jskip(j, 1);
+        }
+        if (st != RP_OK)
+            goto fail;
+        ws(j);
+        if (j->pos < j->len && j->s[j->pos] == ',') {
+            j->pos++;
+            continue;
+        }
+        if (j->pos < j->len && j->s[j->pos] == '}') {
+            j->pos++;
+            break;
+        }
+        st = jerr(j, "expected ',' or '}'");
+        goto fail;
+    }
+end:
+    ws(j);
+    if (j->pos != j->len) {
+        st = jerr(j, "unexpected text after the object");
+        goto fail;
+    }
+    if (!body_seen) {
+        st = rp_error_set(j->err, RP_EINVAL, "missing required field \"body\"");
+        goto fail;
+    }
+    if (received_present) {
+        if (received_int) {
+            m->received_at = (int64_t)received_iv;
+        } else if (rp_parse_iso8601(received, &m->received_at) != RP_OK) {
+            st = rp_error_set(j->err, RP_EINVAL,
+                              "field \"received_at\" is not an ISO 8601 time (\"%.40s\")", received);
+            goto fail;
+        }
+    }
+    free(received);
+    return RP_OK;
+fail:
+    free(received);
+    return st;
 }
 
 rp_status rp_jsonl_parse(const char *line, size_t len, const char *source, rp_message **out,
@@ -238,17 +691,9 @@ rp_status rp_jsonl_parse(const char *line, size_t len, const char *source, rp_me
         return rp_error_set(err, RP_ENOMEM, "out of memory");
     }
     *out = m;
-    json_error_t je;
-    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    rp_status st;
-    if (!root) {
-        st = rp_error_set(err, RP_EPARSE, "invalid JSON at column %d: %s", je.column, je.text);
-    } else if (!json_is_object(root)) {
-        st = rp_error_set(err, RP_EPARSE, "a message must be a JSON object");
-    } else {
-        st = parse_obj(root, m, err);
-    }
-    json_decref(root);
+    jp j = {line, len, 0, err, {0}};
+    rp_status st = parse_obj(&j, m);
+    rp_buf_free(&j.tmp);
     if (!m->id && rp_message_set(&m->id, source) != RP_OK)
         return rp_error_set(err, RP_ENOMEM, "out of memory");
     if (st != RP_OK)

@@ -15,6 +15,7 @@
 #define TRI_K 0.1       /* add-k smoothing of the trigram model */
 #define MAX_TOKENS 80   /* tokens examined per message */
 #define PRIOR_BONUS 1.5 /* nats added to the marketplace's language */
+#define EARLY_MARGIN 25.0 /* nats of lead after which more words cannot matter */
 #define BOS '\x01'
 #define EOS '\x02'
 
@@ -375,6 +376,20 @@ rp_langid_result rp_langid_detect(const rp_langid *m, const char *text, size_t l
                 score[l] += log(1 - LIST_MASS) + cm[l];
         }
         ntok++;
+        /* stop early once one language is far ahead */
+        if ((ntok & 7) == 0) {
+            double b1 = score[0], b2 = -1e300;
+            for (int l = 1; l < NL; l++) {
+                if (score[l] > b1) {
+                    b2 = b1;
+                    b1 = score[l];
+                } else if (score[l] > b2) {
+                    b2 = score[l];
+                }
+            }
+            if (b1 - b2 > EARLY_MARGIN)
+                break;
+        }
     }
     if (ntok == 0)
         return r;

@@ -78,6 +78,34 @@ enum rp_script rp_script_of(int32_t cp)
     return RP_SCRIPT_OTHER;
 }
 
+/* Folded forms of the Latin letters U+00C0..U+024F that fold to plain ASCII
+ * (casefold, NFKD, marks removed): the fast path of rp_text_fold. Generated
+ * from the Unicode data; "" means "take the general path". */
+static const char latin_fold[0x190][3] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n",
+    "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss", "a", "a", "a", "a",
+    "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o",
+    "o", "", "o", "u", "u", "u", "u", "y", "th", "y", "a", "a", "a", "a", "a", "a", "c", "c",
+    "c", "c", "c", "c", "c", "c", "d", "d", "d", "d", "e", "e", "e", "e", "e", "e", "e", "e",
+    "e", "e", "g", "g", "g", "g", "g", "g", "g", "g", "h", "h", "", "", "i", "i", "i", "i",
+    "i", "i", "i", "i", "i", "i", "ij", "ij", "j", "j", "k", "k", "", "l", "l", "l", "l", "l",
+    "l", "", "", "l", "l", "n", "n", "n", "n", "n", "n", "", "", "", "o", "o", "o", "o", "o",
+    "o", "oe", "oe", "r", "r", "r", "r", "r", "r", "s", "s", "s", "s", "s", "s", "s", "s",
+    "t", "t", "t", "t", "", "", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u", "u",
+    "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s", "", "", "", "", "", "", "",
+    "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+    "", "", "", "o", "o", "", "", "", "", "", "", "", "", "", "", "", "", "", "u", "u", "",
+    "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "dz", "dz", "dz",
+    "lj", "lj", "lj", "nj", "nj", "nj", "a", "a", "i", "i", "o", "o", "u", "u", "u", "u", "u",
+    "u", "u", "u", "u", "u", "", "a", "a", "a", "a", "ae", "ae", "", "", "g", "g", "k", "k",
+    "o", "o", "o", "o", "", "", "j", "dz", "dz", "dz", "g", "g", "", "", "n", "n", "a", "a",
+    "ae", "ae", "o", "o", "a", "a", "a", "a", "e", "e", "e", "e", "i", "i", "i", "i", "o",
+    "o", "o", "o", "r", "r", "r", "r", "u", "u", "u", "u", "s", "s", "t", "t", "", "", "h",
+    "h", "", "", "", "", "", "", "a", "a", "e", "e", "o", "o", "o", "o", "o", "o", "o", "o",
+    "y", "y", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+    "", "", "", "", "", "", "", "",
+};
+
 /* A growable array of code points with a small inline store. */
 typedef struct cpvec {
     int32_t *v;
@@ -314,6 +342,20 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
             }
             i++;
             continue;
+        }
+        /* common accented Latin letters: straight from the table */
+        if (c >= 0xC3 && c <= 0xC9 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+            int32_t cp = ((int32_t)(c & 0x1F) << 6) | (p[i + 1] & 0x3F);
+            const char *f = cp < 0x250 ? latin_fold[cp - 0xC0] : "";
+            if (f[0]) {
+                out->data[out->len++] = f[0];
+                if (f[1])
+                    out->data[out->len++] = f[1];
+                st.last_space = st.last_boundary = false;
+                st.prev_latin = true;
+                i += 2;
+                continue;
+            }
         }
         size_t j = i;
         while (j < len && p[j] >= 0x80)

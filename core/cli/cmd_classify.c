@@ -58,10 +58,16 @@ static int on_message(void *ud, rp_message *m, rp_status st, const rp_error *err
     if (st != RP_OK) {
         s->failed++;
         const char *msg = err && err->msg[0] ? err->msg : rp_strerror(st);
+        char full[RP_ERROR_MSG_MAX + 600];
+        /* name where the message is when its id does not say it */
+        if (m && m->source && strcmp(m->source, id) != 0)
+            snprintf(full, sizeof full, "%.500s: %s", m->source, msg);
+        else
+            snprintf(full, sizeof full, "%s", msg);
         if (ws == RP_OK)
             ws = rp_buf_append_str(o, ",\"error\":");
         if (ws == RP_OK)
-            ws = rp_buf_append_json_string(o, msg, strlen(msg));
+            ws = rp_buf_append_json_string(o, full, strlen(full));
     } else {
         rp_classification c;
         rp_status cs = rp_classify_text(s->clf, &s->ctx, m->subject, m->body, m->marketplace, &c);
@@ -71,12 +77,20 @@ static int on_message(void *ud, rp_message *m, rp_status st, const rp_error *err
                 ws = rp_buf_printf(o, ",\"error\":\"classification failed: %s\"", rp_strerror(cs));
         } else {
             s->ok++;
-            if (ws == RP_OK)
-                ws = rp_buf_printf(o,
-                                   ",\"language\":\"%s\",\"intent\":\"%s\",\"confidence\":%.2f,"
-                                   "\"high_risk\":%s,\"keywords\":[",
-                                   rp_lang_code(c.language), rp_intent_name(c.intent),
-                                   c.confidence, c.high_risk ? "true" : "false");
+            /* confidence in hundredths, written without printf (hot path) */
+            int hund = (int)(c.confidence * 100.0 + 0.5);
+            if (hund < 0)
+                hund = 0;
+            if (hund > 100)
+                hund = 100;
+            char conf[8] = {(char)('0' + hund / 100), '.', (char)('0' + hund / 10 % 10),
+                            (char)('0' + hund % 10), 0};
+            const char *parts[] = {",\"language\":\"", rp_lang_code(c.language),
+                                   "\",\"intent\":\"", rp_intent_name(c.intent),
+                                   "\",\"confidence\":", conf, ",\"high_risk\":",
+                                   c.high_risk ? "true" : "false", ",\"keywords\":["};
+            for (size_t i = 0; i < sizeof parts / sizeof parts[0] && ws == RP_OK; i++)
+                ws = rp_buf_append_str(o, parts[i]);
             const rp_lexicon *lx = rp_classifier_lexicon(s->clf);
             for (size_t i = 0; i < c.nkeywords && ws == RP_OK; i++) {
                 const char *kw = rp_lexicon_keyword(lx, c.keywords[i])->surface;

@@ -75,7 +75,7 @@ J
 "$REPLYD" classify "$T/mixed.jsonl" "$T/does-not-exist.jsonl" >"$T/mx.jsonl" 2>"$T/err"
 check "partial failure exits 1" test $? -eq 1
 check "errors are reported in order" json_check "$T/mx.jsonl" \
-  "[r['id'] for r in rows]==['a','$T/mixed.jsonl:2','c','d','$T/does-not-exist.jsonl'] and 'error' in rows[1] and 'body' in rows[2]['error'] and 'error' not in rows[3] and 'error' in rows[4]"
+  "[r['id'] for r in rows]==['a','b','c','d','$T/does-not-exist.jsonl'] and rows[1]['error'].startswith('$T/mixed.jsonl:2: invalid JSON') and 'body' in rows[2]['error'] and 'error' not in rows[3] and 'error' in rows[4]"
 
 # --- Maildir: new/ then cur/
 mkdir -p "$T/md/new" "$T/md/cur" "$T/md/tmp"

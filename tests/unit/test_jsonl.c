@@ -70,7 +70,34 @@ static void test_errors_name_the_problem(void **st)
     /* invalid UTF-8 is refused by the JSON parser */
     assert_int_equal(parse("{\"body\":\"caf\xe9\"}", &m, &err), RP_EPARSE);
     rp_message_free(m);
-    assert_int_equal(parse("{\"body\":\"a\\u0000b\"}", &m, &err), RP_EPARSE);
+    assert_int_equal(parse("{\"body\":\"a\\u0000b\"}", &m, &err), RP_EINVAL);
+    assert_non_null(strstr(err.msg, "NUL"));
+    rp_message_free(m);
+    /* JSON syntax edge cases */
+    assert_int_equal(parse("{\"body\":\"x\"} trailing", &m, &err), RP_EPARSE);
+    rp_message_free(m);
+    assert_int_equal(parse("{\"body\":\"\\ud800\"}", &m, &err), RP_EPARSE);
+    rp_message_free(m);
+    assert_int_equal(parse("{\"body\":\"tab\there\"}", &m, &err), RP_EPARSE);
+    rp_message_free(m);
+    assert_int_equal(parse("{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                           "1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"
+                           "\"body\":\"x\"}",
+                           &m, &err),
+                     RP_EPARSE);
+    assert_non_null(strstr(err.msg, "nested"));
+    rp_message_free(m);
+    /* escapes, surrogate pairs, numbers and literals in unknown fields */
+    assert_int_equal(parse("{\"n\":-1.5e3,\"t\":[true,false,null,{}],\"body\":"
+                           "\"caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" \\/\"}",
+                           &m, &err),
+                     RP_OK);
+    assert_string_equal(m->body, "café 😀 \"q\" /");
+    rp_message_free(m);
+    assert_int_equal(parse("{\"id\":12345678901,\"body\":\"x\"}", &m, &err), RP_OK);
+    assert_string_equal(m->id, "12345678901");
+    rp_message_free(m);
+    assert_int_equal(parse("{\"id\":1.5,\"body\":\"x\"}", &m, &err), RP_EINVAL);
     rp_message_free(m);
 }
 

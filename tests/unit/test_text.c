@@ -63,6 +63,29 @@ static void test_invalid_utf8_is_separator(void **st)
     ASSERT_FOLD("\xc3", " ");
 }
 
+/* The table fast path for accented Latin letters folds exactly like the
+ * general path (forced here by a preceding kanji in the same run). */
+static void test_latin_fast_path_matches_general(void **st)
+{
+    (void)st;
+    for (int32_t cp = 0xC0; cp < 0x280; cp++) {
+        char in1[8], in2[12];
+        char enc[4] = {(char)(0xC0 | (cp >> 6)), (char)(0x80 | (cp & 0x3F)), 0, 0};
+        snprintf(in1, sizeof in1, "%s", enc);
+        snprintf(in2, sizeof in2, "\xe6\x97\xa5%s", enc); /* 日 + letter */
+        char *a = fold(in1);
+        char *b = fold(in2);
+        /* b is " 日<fold> " or " 日 <fold> " */
+        const char *rest = b + 4;
+        if (*rest == ' ' && a[1] != ' ')
+            rest++;
+        if (strcmp(a + 1, rest) != 0 && !(strcmp(a, " ") == 0))
+            fail_msg("U+%04X: fast \"%s\" general \"%s\"", (unsigned)cp, a, b);
+        free(a);
+        free(b);
+    }
+}
+
 static void test_utf8_valid(void **st)
 {
     (void)st;
@@ -92,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_accents_and_case),
         cmocka_unit_test(test_nfkc_and_japanese),
         cmocka_unit_test(test_invalid_utf8_is_separator),
+        cmocka_unit_test(test_latin_fast_path_matches_general),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_script),
     };
