@@ -10,8 +10,11 @@
 
 size_t rp_normalize_newlines(char *s, size_t len)
 {
-    size_t w = 0;
-    for (size_t r = 0; r < len; r++) {
+    char *cr = memchr(s, '\r', len);
+    if (!cr)
+        return len;
+    size_t w = (size_t)(cr - s);
+    for (size_t r = w; r < len; r++) {
         if (s[r] == '\r') {
             s[w++] = '\n';
             if (r + 1 < len && s[r + 1] == '\n')

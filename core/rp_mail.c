@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gmime/gmime.h>
 #include <iconv.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,16 +331,20 @@ static size_t count_content_types(const char *d, size_t len)
 {
     size_t n = 0;
     static const char key[] = "content-type";
-    for (size_t i = 0; i + sizeof key - 1 < len; i++) {
-        if (i > 0 && d[i - 1] != '\n')
-            continue;
-        if (strncasecmp(d + i, key, sizeof key - 1) != 0)
-            continue;
-        size_t j = i + sizeof key - 1;
-        while (j < len && (d[j] == ' ' || d[j] == '\t'))
-            j++;
-        if (j < len && d[j] == ':')
-            n++;
+    const char *p = d, *end = d + len;
+    while (p < end) {
+        if ((size_t)(end - p) > sizeof key - 1 && (*p == 'c' || *p == 'C') &&
+            strncasecmp(p, key, sizeof key - 1) == 0) {
+            const char *q = p + sizeof key - 1;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q < end && *q == ':')
+                n++;
+        }
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        p = nl + 1;
     }
     return n;
 }
@@ -471,27 +476,51 @@ static char *first_address(InternetAddressList *list)
     return NULL;
 }
 
-/* Replace invalid UTF-8 in a header value by U+FFFD (headers are decoded by
- * GMime with fallbacks; a bad subject should not lose the message). */
-static char *sanitize_utf8(const char *s)
+/* A header's value as UTF-8: unfolded, RFC 2047 decoded, outer white space
+ * trimmed (new string; NULL on ENOMEM). */
+static char *header_value(const char *raw)
 {
-    size_t len = strlen(s);
-    if (rp_utf8_valid(s, len))
-        return rp_strdup(s);
-    rp_buf b = {0};
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        int32_t cp;
-        size_t n = rp_utf8_next(p + i, len - i, &cp);
-        rp_status st = cp < 0 ? rp_buf_append(&b, "\xEF\xBF\xBD", 3) : rp_buf_append(&b, p + i, n);
-        if (st != RP_OK) {
-            rp_buf_free(&b);
+    if (!raw)
+        raw = "";
+    char *v;
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)raw; *p && plain; p++)
+        if (*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+            plain = false;
+    if (plain) {
+        size_t n = strlen(raw);
+        v = malloc(n + 1);
+        if (!v)
             return NULL;
-        }
-        i += n;
+        size_t w = 0;
+        for (size_t r = 0; r < n; r++)
+            if (raw[r] != '\r' && raw[r] != '\n')
+                v[w++] = raw[r];
+        v[w] = '\0';
+    } else {
+        v = rp_rfc2047_decode(raw);
+        if (!v)
+            return NULL;
     }
-    return rp_buf_steal(&b);
+    size_t lead = strspn(v, " \t");
+    size_t len = strlen(v + lead);
+    memmove(v, v + lead, len + 1);
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        v[--len] = '\0';
+    return v;
 }
+
+/* A header field as written: name and raw value (folding kept). */
+typedef struct rawhdr {
+    const char *name;
+    size_t name_len;
+    rp_buf value;
+} rawhdr;
+
+#define MAX_FAST_HEADERS 96
+
+static bool header_block(const char *d, size_t len, rawhdr *h, size_t *nh, size_t *body);
+static rp_status add_headers(rp_message *m, const rawhdr *h, size_t nh);
 
 static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits *lim,
                               rp_error *err)
@@ -503,15 +532,9 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     GMimeHeader *sh = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
     const char *raw_subject = sh ? g_mime_header_get_raw_value(sh) : NULL;
     if (raw_subject) {
-        char *s = rp_rfc2047_decode(raw_subject);
+        char *s = header_value(raw_subject);
         if (!s)
             return rp_error_set(err, RP_ENOMEM, "out of memory");
-        /* trim the space a folded header starts with */
-        size_t lead = strspn(s, " \t");
-        memmove(s, s + lead, strlen(s + lead) + 1);
-        size_t sl = strlen(s);
-        while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t'))
-            s[--sl] = '\0';
         free(m->subject);
         m->subject = s;
     }
@@ -525,17 +548,27 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     GDateTime *dt = g_mime_message_get_date(msg);
     if (dt)
         m->received_at = g_date_time_to_unix(dt);
-    int nh = hl ? g_mime_header_list_get_count(hl) : 0;
+    /* the header list as written (GMime files Content-* fields under the
+     * MIME part): from the raw header block, as the fast path reads it */
+    rawhdr raw[MAX_FAST_HEADERS];
+    size_t nraw = 0, body_at;
+    bool plain_block = m->raw && header_block(m->raw, m->raw_len, raw, &nraw, &body_at);
+    rp_status hst = plain_block ? add_headers(m, raw, nraw) : RP_OK;
+    for (size_t i = 0; i < nraw; i++)
+        rp_buf_free(&raw[i].value);
+    if (hst != RP_OK)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    int nh = hl && !plain_block ? g_mime_header_list_get_count(hl) : 0;
     for (int i = 0; i < nh; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
         const char *name = g_mime_header_get_name(h);
-        const char *value = g_mime_header_get_value(h);
-        char *v = sanitize_utf8(value ? value : "");
-        if (!v || rp_message_add_header(m, name ? name : "", v) != RP_OK) {
-            free(v);
-            return rp_error_set(err, RP_ENOMEM, "out of memory");
-        }
+        /* GMime's decoded value costs a full decode per header; ours only
+         * decodes what is encoded */
+        char *v = header_value(g_mime_header_get_raw_value(h));
+        rp_status hs = v ? rp_message_add_header(m, name ? name : "", v) : RP_ENOMEM;
         free(v);
+        if (hs != RP_OK)
+            return rp_error_set(err, RP_ENOMEM, "out of memory");
     }
 
     walk w = {lim, 0, NULL, NULL, NULL, 0, RP_OK, err};
@@ -594,6 +627,362 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     return rp_message_finish(m, err);
 }
 
+
+/* ---- the single-part fast path ----
+ * GMime builds a full object model for every message (each header a GObject),
+ * which costs several times more than everything else replyd does with a
+ * message. Most relayed buyer mails are a single text part, so those are read
+ * here directly: header block, Content-Type and transfer encoding, charset.
+ * Anything else — multiparts, forwarded messages, attachments, RFC 2231
+ * parameters, unusual encodings, malformed header blocks — goes to GMime.
+ * tests/unit/test_mail_fixtures.c reads every fixture both ways and requires
+ * the same result. */
+
+
+enum { FAST_OK = 0, FAST_DECLINE = 1, FAST_FAIL = 2 };
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+    size_t bl = strlen(b);
+    return alen == bl && strncasecmp(a, b, bl) == 0;
+}
+
+/* Content-Type: type/subtype and the charset parameter. Returns false when
+ * the value is beyond the fast path (RFC 2231 parameters, odd syntax). */
+static bool parse_content_type(const char *v, char *type, size_t tsz, char *charset, size_t csz)
+{
+    const char *p = v;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        p++;
+    size_t n = 0;
+    while (*p && *p != ';' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' &&
+           *p != '(' && n + 1 < tsz)
+        type[n++] = (char)tolower((unsigned char)*p++);
+    type[n] = '\0';
+    charset[0] = '\0';
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p == '\0')
+            break;
+        if (*p != ';')
+            return false;
+        p++;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *name = p;
+        while (*p && *p != '=' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        size_t nl = (size_t)(p - name);
+        if (*p != '=' || memchr(name, '*', nl))
+            return false;
+        p++;
+        char val[64];
+        size_t vl = 0;
+        if (*p == '"') {
+            p++;
+            while (*p && *p != '"') {
+                if (*p == '\\' && p[1])
+                    p++;
+                if (vl + 1 < sizeof val)
+                    val[vl++] = *p;
+                p++;
+            }
+            if (*p != '"')
+                return false;
+            p++;
+        } else {
+            while (*p && *p != ';' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+                if (vl + 1 < sizeof val)
+                    val[vl++] = *p;
+                p++;
+            }
+        }
+        val[vl] = '\0';
+        if (ieq(name, nl, "charset")) {
+            if (vl + 1 > csz)
+                return false;
+            memcpy(charset, val, vl + 1);
+        }
+    }
+    return true;
+}
+
+/* Transfer decoding with GMime's own stateless decoders, so both paths
+ * decode alike (lenient about junk, as mail readers must be). */
+static rp_status decode_cte(int qp, const char *in, size_t len, rp_buf *out)
+{
+    rp_status st = rp_buf_reserve(out, len + 4);
+    if (st != RP_OK)
+        return st;
+    int state = 0;
+    guint32 save = 0;
+    size_t n = qp ? g_mime_encoding_quoted_decode_step((const unsigned char *)in, len,
+                                                       (unsigned char *)out->data, &state, &save)
+                  : g_mime_encoding_base64_decode_step((const unsigned char *)in, len,
+                                                       (unsigned char *)out->data, &state, &save);
+    out->len = n;
+    out->data[n] = '\0';
+    return RP_OK;
+}
+
+/* The address of the first mailbox in an address header. */
+static char *addr_of(const char *v)
+{
+    if (!v)
+        return NULL;
+    const char *lt = NULL, *gt = NULL;
+    bool quoted = false;
+    int comment = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            continue;
+        }
+        if (comment) {
+            comment += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+            continue;
+        }
+        if (*p == '"')
+            quoted = !quoted;
+        else if (quoted)
+            continue;
+        else if (*p == '(')
+            comment = 1;
+        else if (*p == '<' && !lt)
+            lt = p + 1;
+        else if (*p == '>' && lt && !gt)
+            gt = p;
+        else if (*p == ',' && !lt)
+            break;
+    }
+    if (lt && gt && gt > lt)
+        return rp_strndup(lt, (size_t)(gt - lt));
+    /* a bare address: the first word with an '@' */
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ',')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != ',' &&
+               *p != '(')
+            p++;
+        if (memchr(w, '@', (size_t)(p - w)))
+            return rp_strndup(w, (size_t)(p - w));
+        if (*p == '(')
+            break;
+    }
+    return NULL;
+}
+
+/* Split the header block into raw fields (folding kept). Returns false when
+ * the block is not plain enough to read here (no blank line, a line that is
+ * not a field, too many fields); *nh fields are filled either way and must be
+ * freed. *body is the offset of the body. */
+static bool header_block(const char *d, size_t len, rawhdr *h, size_t *nh, size_t *body)
+{
+    size_t pos = 0;
+    *nh = 0;
+    if (len >= 5 && memcmp(d, "From ", 5) == 0)
+        return false; /* an mbox separator line: GMime knows */
+    while (pos < len) {
+        const char *line = d + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        size_t next = pos + ll + (nl ? 1 : 0);
+        size_t cl = ll && line[ll - 1] == '\r' ? ll - 1 : ll;
+        if (cl == 0) {
+            *body = next;
+            return true;
+        }
+        if (line[0] == ' ' || line[0] == '\t') {
+            if (*nh == 0)
+                return false;
+            if (rp_buf_append(&h[*nh - 1].value, "\n", 1) != RP_OK ||
+                rp_buf_append(&h[*nh - 1].value, line, cl) != RP_OK)
+                return false;
+        } else {
+            const char *colon = memchr(line, ':', cl);
+            if (!colon || colon == line || *nh == MAX_FAST_HEADERS)
+                return false;
+            for (const char *q = line; q < colon; q++)
+                if ((unsigned char)*q <= 32 || (unsigned char)*q >= 127)
+                    return false;
+            rawhdr *f = &h[(*nh)++];
+            f->name = line;
+            f->name_len = (size_t)(colon - line);
+            memset(&f->value, 0, sizeof f->value);
+            if (rp_buf_append(&f->value, colon + 1, (size_t)(line + cl - colon - 1)) != RP_OK)
+                return false;
+        }
+        pos = next;
+    }
+    return false;
+}
+
+/* Copy raw fields into the message's header list, decoded. */
+static rp_status add_headers(rp_message *m, const rawhdr *h, size_t nh)
+{
+    for (size_t i = 0; i < nh; i++) {
+        char name[128];
+        size_t n = h[i].name_len < sizeof name - 1 ? h[i].name_len : sizeof name - 1;
+        memcpy(name, h[i].name, n);
+        name[n] = '\0';
+        char *v = header_value(h[i].value.data);
+        rp_status hs = v ? rp_message_add_header(m, name, v) : RP_ENOMEM;
+        free(v);
+        if (hs != RP_OK)
+            return hs;
+    }
+    return RP_OK;
+}
+
+static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, rp_error *err)
+{
+    rawhdr h[MAX_FAST_HEADERS];
+    size_t nh = 0, pos = 0;
+    int rc = FAST_DECLINE;
+    if (!header_block(d, len, h, &nh, &pos))
+        goto out;
+    const char *ctype = NULL, *cte = NULL, *subject = NULL, *from = NULL, *to = NULL,
+               *mid = NULL, *date = NULL;
+    for (size_t i = 0; i < nh; i++) {
+        const char *v = h[i].value.data ? h[i].value.data : "";
+        const char **slot = NULL;
+        if (ieq(h[i].name, h[i].name_len, "content-type"))
+            slot = &ctype;
+        else if (ieq(h[i].name, h[i].name_len, "content-transfer-encoding"))
+            slot = &cte;
+        else if (ieq(h[i].name, h[i].name_len, "subject"))
+            slot = &subject;
+        else if (ieq(h[i].name, h[i].name_len, "from"))
+            slot = &from;
+        else if (ieq(h[i].name, h[i].name_len, "to"))
+            slot = &to;
+        else if (ieq(h[i].name, h[i].name_len, "message-id"))
+            slot = &mid;
+        else if (ieq(h[i].name, h[i].name_len, "date"))
+            slot = &date;
+        else if (ieq(h[i].name, h[i].name_len, "content-disposition")) {
+            const char *p = v + strspn(v, " \t");
+            if (strncasecmp(p, "attachment", 10) == 0)
+                goto out;
+        }
+        if (slot) {
+            if (*slot && slot != &to)
+                goto out; /* repeated: let GMime decide */
+            if (!*slot)
+                *slot = v;
+        }
+    }
+    char type[64], charset[64];
+    if (ctype) {
+        if (!parse_content_type(ctype, type, sizeof type, charset, sizeof charset))
+            goto out;
+        if (strcmp(type, "text/plain") != 0 && strcmp(type, "text/html") != 0)
+            goto out;
+    } else {
+        strcpy(type, "text/plain");
+        charset[0] = '\0';
+    }
+    enum { ENC_RAW, ENC_QP, ENC_B64 } enc = ENC_RAW;
+    if (cte) {
+        const char *p = cte + strspn(cte, " \t\r\n");
+        size_t n = strcspn(p, " \t\r\n;(");
+        if (ieq(p, n, "quoted-printable"))
+            enc = ENC_QP;
+        else if (ieq(p, n, "base64"))
+            enc = ENC_B64;
+        else if (!(ieq(p, n, "7bit") || ieq(p, n, "8bit") || ieq(p, n, "binary") || n == 0))
+            goto out;
+    }
+
+    /* from here on the message is ours */
+    rc = FAST_FAIL;
+    if (add_headers(m, h, nh) != RP_OK)
+        goto oom;
+    if (mid) {
+        char *v = header_value(mid);
+        if (!v)
+            goto oom;
+        char *a = v, *e = v + strlen(v);
+        if (*a == '<')
+            a++;
+        char *gt = strchr(a, '>');
+        if (gt)
+            e = gt;
+        if (e > a) {
+            *e = '\0';
+            if (rp_message_set(&m->id, a) != RP_OK) {
+                free(v);
+                goto oom;
+            }
+        }
+        free(v);
+    }
+    if (subject && !(m->subject = header_value(subject)))
+        goto oom;
+    m->from = addr_of(from);
+    m->to = addr_of(to);
+    const char *mp = marketplace_of(m->from);
+    if (!mp)
+        mp = marketplace_of(m->to);
+    if (mp && rp_message_set(&m->marketplace, mp) != RP_OK)
+        goto oom;
+    if (date) {
+        GDateTime *dt = g_mime_utils_header_decode_date(date);
+        if (dt) {
+            m->received_at = g_date_time_to_unix(dt);
+            g_date_time_unref(dt);
+        }
+    }
+    rp_buf body = {0};
+    rp_status ds = RP_OK;
+    const char *bp = d + pos;
+    size_t bl = len - pos;
+    if (enc == ENC_QP || enc == ENC_B64)
+        ds = decode_cte(enc == ENC_QP, bp, bl, &body);
+    else
+        ds = rp_buf_append(&body, bp, bl);
+    if (ds != RP_OK) {
+        rp_buf_free(&body);
+        goto oom;
+    }
+    char *text = NULL;
+    size_t tl;
+    *st = rp_charset_to_utf8(charset[0] ? charset : NULL, body.data ? body.data : "", body.len,
+                             &text, &tl, err);
+    rp_buf_free(&body);
+    if (*st == RP_OK && memchr(text, '\0', tl)) {
+        free(text);
+        text = NULL;
+        *st = rp_error_set(err, RP_EPARSE, "text part contains NUL bytes");
+    }
+    if (*st == RP_OK && strcmp(type, "text/html") == 0) {
+        char *t2 = rp_html_to_text(text, tl);
+        free(text);
+        text = t2;
+        if (!text)
+            *st = rp_error_set(err, RP_ENOMEM, "out of memory");
+    }
+    if (*st == RP_OK) {
+        m->full_text = text;
+        rp_normalize_newlines(m->full_text, strlen(m->full_text));
+        *st = rp_message_finish(m, err);
+    }
+    rc = FAST_OK;
+    goto out;
+oom:
+    *st = rp_error_set(err, RP_ENOMEM, "out of memory");
+    rc = FAST_FAIL;
+out:
+    for (size_t i = 0; i < nh; i++)
+        rp_buf_free(&h[i].value);
+    return rc;
+}
+
 /* Parse a message whose bytes the function takes over (they become m->raw). */
 static rp_status mail_parse_take(char *data, size_t len, const char *source, const rp_limits *lim,
                                  rp_message **out, rp_error *err)
@@ -627,6 +1016,11 @@ static rp_status mail_parse_take(char *data, size_t len, const char *source, con
                           "message has more than %u MIME parts (limits.max_mime_parts)",
                           lim->max_mime_parts);
         goto done;
+    }
+    if (lim->mail_fast_path) {
+        int fr = fast_parse(m, data, len, &st, err);
+        if (fr == FAST_OK || fr == FAST_FAIL)
+            goto done;
     }
     /* GMime reads the raw bytes in place: the array borrows m->raw and gives
      * it back before it is freed (the stream does not own the array). */

@@ -39,10 +39,13 @@ void rp_message_free(rp_message *m)
 
 rp_status rp_message_add_header(rp_message *m, const char *name, const char *value)
 {
-    rp_header *h = realloc(m->headers, (m->nheaders + 1) * sizeof *h);
-    if (!h)
-        return RP_ENOMEM;
-    m->headers = h;
+    rp_header *h = m->headers;
+    if ((m->nheaders & (m->nheaders - 1)) == 0) { /* 0, 1, 2, 4, 8…: grow to double */
+        h = realloc(m->headers, (m->nheaders ? m->nheaders * 2 : 1) * sizeof *h);
+        if (!h)
+            return RP_ENOMEM;
+        m->headers = h;
+    }
     char *n = rp_strdup(name);
     char *v = rp_strdup(value ? value : "");
     if (!n || !v) {

@@ -127,6 +127,58 @@ out:
     return failures;
 }
 
+static int same_str(const char *what, const char *name, const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
+        fprintf(stderr, "%s: %s differs: fast \"%s\", GMime \"%s\"\n", name, what,
+                a ? a : "(null)", b ? b : "(null)");
+        return 1;
+    }
+    return 0;
+}
+
+/* The single-part fast path and GMime must read every fixture alike. */
+static int compare_paths(const char *name)
+{
+    char eml[1024];
+    snprintf(eml, sizeof eml, "%s/%s", DIRPATH, name);
+    rp_limits fast = rp_limits_default(), slow = rp_limits_default();
+    slow.mail_fast_path = 0;
+    rp_message *a = NULL, *b = NULL;
+    rp_error ea, eb;
+    rp_status sa = rp_mail_read_file(eml, &fast, &a, &ea);
+    rp_status sb = rp_mail_read_file(eml, &slow, &b, &eb);
+    int f = 0;
+    if (sa != sb) {
+        fprintf(stderr, "%s: status differs: fast %s (%s), GMime %s (%s)\n", name,
+                rp_strerror(sa), sa ? ea.msg : "", rp_strerror(sb), sb ? eb.msg : "");
+        f++;
+    } else if (sa == RP_OK) {
+        f += same_str("id", name, a->id, b->id);
+        f += same_str("subject", name, a->subject, b->subject);
+        f += same_str("body", name, a->body, b->body);
+        f += same_str("from", name, a->from, b->from);
+        f += same_str("marketplace", name, a->marketplace, b->marketplace);
+        f += same_str("order id", name, a->order_id, b->order_id);
+        if (a->received_at != b->received_at) {
+            fprintf(stderr, "%s: received_at differs\n", name);
+            f++;
+        }
+        if (a->nheaders != b->nheaders) {
+            fprintf(stderr, "%s: %zu headers vs %zu\n", name, a->nheaders, b->nheaders);
+            f++;
+        } else {
+            for (size_t i = 0; i < a->nheaders; i++) {
+                f += same_str("header name", name, a->headers[i].name, b->headers[i].name);
+                f += same_str("header value", name, a->headers[i].value, b->headers[i].value);
+            }
+        }
+    }
+    rp_message_free(a);
+    rp_message_free(b);
+    return f;
+}
+
 static void test_all_fixtures(void **st)
 {
     (void)st;
@@ -140,6 +192,7 @@ static void test_all_fixtures(void **st)
             continue;
         n++;
         failures += check_one(de->d_name);
+        failures += compare_paths(de->d_name);
     }
     closedir(d);
     printf("mail fixtures: %d files, %d failed checks\n", n, failures);
