@@ -37,30 +37,6 @@ rp_status rp_error_set(rp_error *err, rp_status code, const char *fmt, ...)
     return code;
 }
 
-void rp_error_prefix(rp_error *err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    char prefix[RP_ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t pl = strlen(prefix);
-    size_t ol = strlen(err->msg);
-    if (pl + 2 >= sizeof err->msg)
-        pl = sizeof err->msg - 3;
-    if (pl + 2 + ol >= sizeof err->msg)
-        ol = sizeof err->msg - pl - 3;
-    memmove(err->msg + pl + 2, err->msg, ol);
-    err->msg[pl + 2 + ol] = '\0';
-    memcpy(err->msg, prefix, pl);
-    err->msg[pl] = ':';
-    err->msg[pl + 1] = ' ';
-}
-
 void rp_error_clear(rp_error *err)
 {
     if (err) {

@@ -41,10 +41,6 @@ const char *rp_strerror(rp_status code);
 rp_status rp_error_set(rp_error *err, rp_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefix an existing message: "prefix: old message". */
-void rp_error_prefix(rp_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 void rp_error_clear(rp_error *err);
 
 #endif

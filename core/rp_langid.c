@@ -278,20 +278,16 @@ rp_status rp_langid_finish(rp_langid *m, rp_error *err)
     for (size_t i = 0; i < m->nbi; i++)
         for (int l = 0; l < NL; l++)
             m->bunseen[i].lp[l] = (float)log(TRI_K / (m->bcount[i][l] + TRI_K * ALPHABET));
-    /* trigram conditional probabilities need their context's count */
-    for (size_t pass = 0; pass < 1; pass++) {
-        /* walk the trigram map's arena: keys are stored in insertion order */
-        const char *a = m->tri.arena;
-        size_t off = 0;
-        while (off < m->tri.arena_len) {
-            uint32_t ti, bi;
-            if (!rp_map_get(&m->tri, a + off, 3, &ti) || !rp_map_get(&m->bi, a + off, 2, &bi))
-                return rp_error_set(err, RP_ECONFIG, "language model: inconsistent tables");
-            for (int l = 0; l < NL; l++)
-                m->tscore[ti].lp[l] = (float)log((m->tcount[ti][l] + TRI_K) /
-                                                 (m->bcount[bi][l] + TRI_K * ALPHABET));
-            off += 4; /* 3 key bytes + NUL */
-        }
+    /* trigram conditional probabilities need their context's count; the
+     * map's arena holds the 3-byte keys in insertion order */
+    const char *ta = m->tri.arena;
+    for (size_t off = 0; off < m->tri.arena_len; off += 4) { /* 3 key bytes + NUL */
+        uint32_t ti, bi;
+        if (!rp_map_get(&m->tri, ta + off, 3, &ti) || !rp_map_get(&m->bi, ta + off, 2, &bi))
+            return rp_error_set(err, RP_ECONFIG, "language model: inconsistent tables");
+        for (int l = 0; l < NL; l++)
+            m->tscore[ti].lp[l] =
+                (float)log((m->tcount[ti][l] + TRI_K) / (m->bcount[bi][l] + TRI_K * ALPHABET));
     }
     /* listed words: mixture of list frequency and character model */
     const char *a = m->words.arena;
