@@ -72,6 +72,20 @@ void rp_classify_ctx_free(rp_classify_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
+/* Length of s, at most max bytes, cut at a character boundary. */
+static size_t capped(const char *s, size_t max)
+{
+    if (!s)
+        return 0;
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return n;
+    n = max;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 static size_t count_tokens(const char *s, size_t len, size_t stop_at)
 {
     size_t n = 0;
@@ -190,9 +204,10 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
         ctx->seen = s;
         ctx->seen_cap = nkw + 1;
     }
-    rp_status st = rp_text_fold(body ? body : "", body ? strlen(body) : 0, &ctx->fold_body);
+    rp_status st = rp_text_fold(body ? body : "", capped(body, RP_CLASSIFY_MAX_BODY),
+                                &ctx->fold_body);
     if (st == RP_OK && subject)
-        st = rp_text_fold(subject, strlen(subject), &ctx->fold_subject);
+        st = rp_text_fold(subject, capped(subject, RP_CLASSIFY_MAX_SUBJECT), &ctx->fold_subject);
     if (st != RP_OK)
         return st;
     const char *fb = ctx->fold_body.data;

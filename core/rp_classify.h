@@ -25,6 +25,11 @@
 #include "rp_langid.h"
 #include "rp_lexicon.h"
 
+/* Only the start of a long message is read: buyers state their need early,
+ * and this keeps time and memory flat for hostile input. */
+#define RP_CLASSIFY_MAX_BODY (64u * 1024)
+#define RP_CLASSIFY_MAX_SUBJECT 2048u
+
 typedef struct rp_classifier_opts {
     double min_score;      /* default 1.0 */
     double subject_weight; /* default 0.5 */

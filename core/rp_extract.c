@@ -161,77 +161,87 @@ static bool in_list(line l, const char *const *list)
     return false;
 }
 
+/* Line iteration without an index: memory stays flat however many lines. */
+typedef struct lines {
+    const char *text, *end;
+    const char *p; /* start of the next line */
+} lines;
+
+static bool next_line(lines *it, line *out)
+{
+    if (it->p >= it->end)
+        return false;
+    const char *nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+    const char *le = nl ? nl : it->end;
+    size_t ll = (size_t)(le - it->p);
+    if (ll && it->p[ll - 1] == '\r')
+        ll--;
+    *out = (line){it->p, ll};
+    it->p = nl ? nl + 1 : it->end;
+    return true;
+}
+
 char *rp_extract_buyer_text(const char *text, size_t len)
 {
-    /* split into lines */
-    size_t cap = 64, n = 0;
-    line *lines = malloc(cap * sizeof *lines);
-    if (!lines)
-        return NULL;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if (n == cap) {
-            line *nlines = realloc(lines, cap * 2 * sizeof *lines);
-            if (!nlines) {
-                free(lines);
-                return NULL;
-            }
-            lines = nlines;
-            cap *= 2;
-        }
-        size_t ll = (size_t)(le - p);
-        if (ll && p[ll - 1] == '\r')
-            ll--;
-        lines[n++] = (line){p, ll};
-        p = nl ? nl + 1 : end;
-    }
-
+    const char *end = text + len;
     /* 1. the relay frame: text between the first two marker lines */
-    size_t from = 0, to = n;
-    for (size_t i = 0; i < n; i++)
-        if (framed_marker(lines[i])) {
-            for (size_t j = i + 1; j < n; j++)
-                if (framed_marker(lines[j])) {
-                    from = i + 1;
-                    to = j;
-                    break;
-                }
+    const char *from = text, *to = end;
+    lines it = {text, end, text};
+    line l;
+    bool open = false;
+    while (next_line(&it, &l)) {
+        if (!framed_marker(l))
+            continue;
+        if (!open) {
+            open = true;
+            from = it.p;
+        } else {
+            to = l.s;
             break;
         }
+    }
+    if (open && to == end) /* a single marker line frames nothing */
+        from = text;
 
     /* 2. quoted history and signatures end the buyer's text */
-    size_t stop = to;
-    for (size_t i = from; i < to; i++) {
-        line l = lines[i];
+    const char *stop = to;
+    it = (lines){from, to, from};
+    bool first = true;
+    while (next_line(&it, &l)) {
         line t = trim(l);
-        line next = i + 1 < to ? lines[i + 1] : (line){"", 0};
-        if ((l.len == 3 && memcmp(l.s, "-- ", 3) == 0) || (l.len == 2 && memcmp(l.s, "--", 2) == 0) ||
-            (t.len && i > from && framed_marker(t)) || in_list(t, signature_starts) ||
-            is_attribution(l, next)) {
-            stop = i;
+        lines peek = it;
+        line next = {"", 0};
+        if (!next_line(&peek, &next))
+            next = (line){"", 0};
+        if ((l.len == 3 && memcmp(l.s, "-- ", 3) == 0) ||
+            (l.len == 2 && memcmp(l.s, "--", 2) == 0) || (t.len && !first && framed_marker(t)) ||
+            in_list(t, signature_starts) || is_attribution(l, next)) {
+            stop = l.s;
             break;
         }
         /* an Outlook-style header block: From: … followed by Sent:/Date: */
         if (in_list(t, original_headers)) {
+            lines ahead = it;
+            line a;
             bool block = false;
-            for (size_t j = i + 1; j < to && j <= i + 4; j++)
-                if (in_list(trim(lines[j]), sent_headers))
+            for (int k = 0; k < 4 && next_line(&ahead, &a); k++)
+                if (in_list(trim(a), sent_headers))
                     block = true;
             if (block) {
-                stop = i;
+                stop = l.s;
                 break;
             }
         }
+        first = false;
     }
 
     /* 3. copy, dropping quoted lines and collapsing blank runs */
     rp_buf out = {0};
     bool ok = true;
     int blank = 0;
-    for (size_t i = from; i < stop && ok; i++) {
-        line t = trim(lines[i]);
+    it = (lines){from, stop, from};
+    while (ok && next_line(&it, &l)) {
+        line t = trim(l);
         if (t.len && t.s[0] == '>')
             continue;
         if (t.len == 0) {
@@ -242,13 +252,11 @@ char *rp_extract_buyer_text(const char *text, size_t len)
             ok = rp_buf_append_str(&out, blank ? "\n\n" : "\n") == RP_OK;
         blank = 0;
         /* keep the line as written, without trailing spaces */
-        line r = lines[i];
-        while (r.len && isspace((unsigned char)r.s[r.len - 1]))
-            r.len--;
+        while (l.len && isspace((unsigned char)l.s[l.len - 1]))
+            l.len--;
         if (ok)
-            ok = rp_buf_append(&out, r.s, r.len) == RP_OK;
+            ok = rp_buf_append(&out, l.s, l.len) == RP_OK;
     }
-    free(lines);
     if (!ok) {
         rp_buf_free(&out);
         return NULL;
@@ -256,23 +264,28 @@ char *rp_extract_buyer_text(const char *text, size_t len)
     return rp_buf_steal(&out);
 }
 
-rp_status rp_message_finish(rp_message *m, rp_error *err)
+rp_status rp_message_finish(rp_message *m, char *text, rp_error *err)
 {
-    const char *t = m->full_text ? m->full_text : "";
+    const char *t = text ? text : "";
     size_t len = strlen(t);
     char *b = rp_extract_buyer_text(t, len);
-    if (!b)
+    if (!b) {
+        free(text);
         return rp_error_set(err, RP_ENOMEM, "out of memory");
+    }
     free(m->body);
     m->body = b;
     if (!m->order_id) {
         char oid[20];
         if ((m->subject && rp_find_order_id(m->subject, strlen(m->subject), oid)) ||
             rp_find_order_id(t, len, oid)) {
-            if (rp_message_set(&m->order_id, oid) != RP_OK)
+            if (rp_message_set(&m->order_id, oid) != RP_OK) {
+                free(text);
                 return rp_error_set(err, RP_ENOMEM, "out of memory");
+            }
         }
     }
+    free(text);
     bool words = false;
     for (const unsigned char *p = (const unsigned char *)b; *p && !words; p++)
         if (*p >= 0x80 || isalnum(*p))

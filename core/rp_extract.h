@@ -30,11 +30,11 @@ size_t rp_normalize_newlines(char *s, size_t len);
 #include "rp_error.h"
 #include "rp_message.h"
 
-/* Fill in what every reader derives from m->full_text: the buyer's words
- * (m->body), and m->order_id when the input gave none (looked for in the
- * subject, then the text). Readers hand over valid UTF-8 (they validate or
- * convert while decoding). Fails with RP_EEMPTY if no words of the buyer's
- * are left. */
-rp_status rp_message_finish(rp_message *m, rp_error *err);
+/* Fill in what every reader derives from the decoded text of a message: the
+ * buyer's words (m->body), and m->order_id when the input gave none (looked
+ * for in the subject, then the text). Takes over text (valid UTF-8, readers
+ * validate or convert while decoding) and frees it; the raw message keeps
+ * everything. Fails with RP_EEMPTY if no words of the buyer's are left. */
+rp_status rp_message_finish(rp_message *m, char *text, rp_error *err);
 
 #endif

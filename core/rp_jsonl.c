@@ -49,6 +49,11 @@ void rp_jsonl_close(rp_jsonl_reader *r)
     free(r);
 }
 
+/* Parse a line whose buffer the function takes over as m->raw (NUL-terminated,
+ * len bytes). */
+static rp_status parse_take(char *line, size_t len, const char *source, rp_message **out,
+                            rp_error *err);
+
 static rp_status fill(rp_jsonl_reader *r)
 {
     if (r->eof)
@@ -138,6 +143,15 @@ rp_status rp_jsonl_next(rp_jsonl_reader *r, rp_message **out, rp_error *err)
         }
         if (blank(r->line.data, r->line.len))
             continue;
+        /* a large line is handed over rather than copied; small ones reuse
+         * the line buffer */
+        if (r->line.len > CHUNK) {
+            size_t n = r->line.len;
+            char *taken = rp_buf_steal(&r->line);
+            if (!taken)
+                return rp_error_set(err, RP_ENOMEM, "out of memory");
+            return parse_take(taken, n, source, out, err);
+        }
         return rp_jsonl_parse(r->line.data, r->line.len, source, out, err);
     }
 }
@@ -155,6 +169,7 @@ typedef struct jp {
     size_t len, pos;
     rp_error *err;
     rp_buf tmp;
+    char *text; /* the body, for rp_message_finish */
 } jp;
 
 static rp_status jerr(jp *j, const char *what)
@@ -449,7 +464,8 @@ static rp_status jfield_string(jp *j, const char *key, char **dst)
         return st;
     if (nul)
         return rp_error_set(j->err, RP_EINVAL, "field \"%s\" contains a NUL character", key);
-    char *c = rp_strndup(j->tmp.data, j->tmp.len);
+    /* a large value is handed over, a small one copied so the buffer is reused */
+    char *c = j->tmp.len > 4096 ? rp_buf_steal(&j->tmp) : rp_strndup(j->tmp.data, j->tmp.len);
     if (!c)
         return rp_error_set(j->err, RP_ENOMEM, "out of memory");
     free(*dst);
@@ -626,11 +642,11 @@ static rp_status parse_obj(jp *j, rp_message *m)
             ws(j);
             if (jliteral(j, "null")) {
                 body_seen = false;
-                free(m->full_text);
-                m->full_text = NULL;
+                free(j->text);
+                j->text = NULL;
                 st = RP_OK;
             } else {
-                st = jfield_string(j, key, &m->full_text);
+                st = jfield_string(j, key, &j->text);
                 body_seen = st == RP_OK;
             }
         } else if (strcmp(key, "received_at") == 0) {
@@ -685,22 +701,33 @@ rp_status rp_jsonl_parse(const char *line, size_t len, const char *source, rp_me
                          rp_error *err)
 {
     *out = NULL;
+    char *copy = rp_strndup(line, len);
+    if (!copy)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
+    return parse_take(copy, len, source, out, err);
+}
+
+static rp_status parse_take(char *line, size_t len, const char *source, rp_message **out,
+                            rp_error *err)
+{
+    *out = NULL;
     rp_message *m = rp_message_new();
     if (!m || rp_message_set(&m->source, source) != RP_OK) {
         rp_message_free(m);
+        free(line);
         return rp_error_set(err, RP_ENOMEM, "out of memory");
     }
     *out = m;
-    jp j = {line, len, 0, err, {0}};
+    m->raw = line;
+    m->raw_len = len;
+    jp j = {line, len, 0, err, {0}, NULL};
     rp_status st = parse_obj(&j, m);
     rp_buf_free(&j.tmp);
     if (!m->id && rp_message_set(&m->id, source) != RP_OK)
         return rp_error_set(err, RP_ENOMEM, "out of memory");
-    if (st != RP_OK)
+    if (st != RP_OK) {
+        free(j.text);
         return st;
-    m->raw = rp_strndup(line, len);
-    if (!m->raw)
-        return rp_error_set(err, RP_ENOMEM, "out of memory");
-    m->raw_len = len;
-    return rp_message_finish(m, err);
+    }
+    return rp_message_finish(m, j.text, err);
 }

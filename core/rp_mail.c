@@ -622,9 +622,8 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
         free(text);
         return st;
     }
-    m->full_text = text;
-    rp_normalize_newlines(m->full_text, strlen(m->full_text));
-    return rp_message_finish(m, err);
+    rp_normalize_newlines(text, strlen(text));
+    return rp_message_finish(m, text, err);
 }
 
 
@@ -968,9 +967,8 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
             *st = rp_error_set(err, RP_ENOMEM, "out of memory");
     }
     if (*st == RP_OK) {
-        m->full_text = text;
-        rp_normalize_newlines(m->full_text, strlen(m->full_text));
-        *st = rp_message_finish(m, err);
+        rp_normalize_newlines(text, strlen(text));
+        *st = rp_message_finish(m, text, err);
     }
     rc = FAST_OK;
     goto out;

@@ -26,7 +26,6 @@ void rp_message_free(rp_message *m)
     free(m->to);
     free(m->subject);
     free(m->body);
-    free(m->full_text);
     free(m->order_id);
     for (size_t i = 0; i < m->nheaders; i++) {
         free(m->headers[i].name);

@@ -28,7 +28,6 @@ typedef struct rp_message {
     char *to;
     char *subject;     /* decoded, may be NULL */
     char *body;        /* the buyer's own words, UTF-8 plain text */
-    char *full_text;   /* the whole decoded text body before extraction */
     char *order_id;    /* NNN-NNNNNNN-NNNNNNN, or NULL */
     int64_t received_at; /* Unix seconds UTC, or RP_TIME_UNKNOWN */
     rp_header *headers;
