@@ -238,8 +238,8 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
     size_t ncon = 0;
     double risk = 0;
     for (int pass = 0; pass < 2; pass++) {
-        /* pass 0: the detected language; pass 1 (only if nothing decided):
-         * every language at half weight */
+        /* pass 0: the detected language; pass 1 (only if nothing decided
+         * and the language is uncertain): every language at half weight */
         rp_lang lang = pass == 0 ? lr.lang : RP_LANG_UND;
         double f = pass == 0 ? 1.0 : 0.5;
         memset(out->scores, 0, sizeof out->scores);
@@ -254,7 +254,11 @@ rp_status rp_classify_text(const rp_classifier *c, rp_classify_ctx *ctx, const c
         for (int i = 0; i < RP_INTENT_COUNT; i++)
             if (out->scores[i] > best)
                 best = out->scores[i];
-        if (best >= c->o.min_score || lr.lang == RP_LANG_UND)
+        /* the other languages' keywords are only a fallback when the
+         * language itself is in doubt: common words differ in meaning from
+         * one language to the next (German "Delle" is a dent, Italian
+         * "delle" means "of the") */
+        if (best >= c->o.min_score || lr.lang == RP_LANG_UND || lr.confidence >= 0.9)
             break;
     }
 

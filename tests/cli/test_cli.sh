@@ -54,6 +54,16 @@ check "examples: six languages seen" json_check "$T/ex.jsonl" \
 "$REPLYD" classify "$SRC/examples" >"$T/dir.jsonl" 2>"$T/err"
 check "examples dir exit 0" test $? -eq 0
 check "examples dir reads the .eml files too" test "$(wc -l <"$T/dir.jsonl")" -gt "$(wc -l <"$T/ex.jsonl")"
+# the samples' language, intent and risk, as labelled in examples/README.md
+python3 -c "
+import json,sys
+got=[json.loads(l) for l in open('$T/dir.jsonl')]
+got=['%s %s %s %s' % (r['id'], r['language'], r['intent'], 'high_risk' if r['high_risk'] else '-') for r in got]
+want=open('$SRC/tests/cli/examples.expected').read().split('\n')[:-1]
+bad=[(w,g) for w,g in zip(want,got) if w!=g]
+for w,g in bad: print('  want', w, '\n  got ', g)
+sys.exit(0 if not bad and len(got)==len(want) else 1)"
+check "examples are classified as labelled" test $? -eq 0
 
 # --- stdin, JSON Lines and e-mail
 printf '{"id":"s1","body":"wo ist mein paket??"}\n' | "$REPLYD" classify >"$T/s.jsonl"
