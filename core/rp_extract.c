@@ -1,6 +1,7 @@
 #include "rp_extract.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -161,6 +162,29 @@ static bool in_list(line l, const char *const *list)
     return false;
 }
 
+/* First bytes (case-folded) that can begin an entry of the phrase lists:
+ * lines starting otherwise skip the lists. Built per call from the lists
+ * themselves (a few dozen entries), so it cannot fall out of step. */
+typedef struct first_bytes {
+    uint64_t bits[4];
+} first_bytes;
+
+static void add_firsts(first_bytes *f, const char *const *list)
+{
+    for (int i = 0; list[i]; i++) {
+        unsigned char c = (unsigned char)tolower((unsigned char)list[i][0]);
+        f->bits[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
+}
+
+static bool may_start(const first_bytes *f, line t)
+{
+    if (!t.len)
+        return false;
+    unsigned char c = (unsigned char)tolower((unsigned char)t.s[0]);
+    return f->bits[c >> 6] >> (c & 63) & 1;
+}
+
 /* Line iteration without an index: memory stays flat however many lines. */
 typedef struct lines {
     const char *text, *end;
@@ -204,6 +228,9 @@ char *rp_extract_buyer_text(const char *text, size_t len)
         from = text;
 
     /* 2. quoted history and signatures end the buyer's text */
+    first_bytes firsts = {{0, 0, 0, 0}};
+    add_firsts(&firsts, signature_starts);
+    add_firsts(&firsts, original_headers);
     const char *stop = to;
     it = (lines){from, to, from};
     bool first = true;
@@ -215,12 +242,12 @@ char *rp_extract_buyer_text(const char *text, size_t len)
             next = (line){"", 0};
         if ((l.len == 3 && memcmp(l.s, "-- ", 3) == 0) ||
             (l.len == 2 && memcmp(l.s, "--", 2) == 0) || (t.len && !first && framed_marker(t)) ||
-            in_list(t, signature_starts) || is_attribution(l, next)) {
+            (may_start(&firsts, t) && in_list(t, signature_starts)) || is_attribution(l, next)) {
             stop = l.s;
             break;
         }
         /* an Outlook-style header block: From: … followed by Sent:/Date: */
-        if (in_list(t, original_headers)) {
+        if (may_start(&firsts, t) && in_list(t, original_headers)) {
             lines ahead = it;
             line a;
             bool block = false;

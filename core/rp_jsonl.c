@@ -246,6 +246,21 @@ static rp_status jstring(jp *j, bool *has_nul)
         size_t start = j->pos;
         const unsigned char *u = (const unsigned char *)j->s;
         while (j->pos < j->len) {
+            /* eight plain ASCII bytes at a time: none below 0x20, no '"' or
+             * '\\', none with the high bit */
+            while (j->pos + 8 <= j->len) {
+                uint64_t x;
+                memcpy(&x, u + j->pos, 8);
+                const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+                uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+                uint64_t special = ((x - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+                                    x) & high;
+                if (special)
+                    break;
+                j->pos += 8;
+            }
+            if (j->pos >= j->len)
+                break;
             unsigned char c = u[j->pos];
             if (c < 0x80) {
                 if (c == '"' || c == '\\' || c < 0x20)

@@ -15,6 +15,7 @@
 #define TRI_K 0.1       /* add-k smoothing of the trigram model */
 #define MAX_TOKENS 80   /* tokens examined per message */
 #define PRIOR_BONUS 1.5 /* nats added to the marketplace's language */
+#define SCRIPT_SAMPLE 4096 /* bytes looked at to tell scripts apart */
 #define EARLY_MARGIN 25.0 /* nats of lead after which more words cannot matter */
 #define BOS '\x01'
 #define EOS '\x02'
@@ -320,7 +321,8 @@ rp_langid_result rp_langid_detect(const rp_langid *m, const char *text, size_t l
     rp_langid_result r = {RP_LANG_UND, 0.0};
     size_t kana = 0, han = 0, latin = 0;
     const unsigned char *p = (const unsigned char *)text;
-    for (size_t i = 0; i < len;) {
+    size_t script_len = len < SCRIPT_SAMPLE ? len : SCRIPT_SAMPLE;
+    for (size_t i = 0; i < script_len;) {
         if (p[i] < 0x80) {
             if (p[i] >= 'a' && p[i] <= 'z')
                 latin++;
@@ -328,7 +330,7 @@ rp_langid_result rp_langid_detect(const rp_langid *m, const char *text, size_t l
             continue;
         }
         int32_t cp;
-        i += rp_utf8_next(p + i, len - i, &cp);
+        i += rp_utf8_next(p + i, script_len - i, &cp);
         switch (rp_script_of(cp)) {
         case RP_SCRIPT_KANA: kana++; break;
         case RP_SCRIPT_HAN: han++; break;

@@ -78,6 +78,14 @@ enum rp_script rp_script_of(int32_t cp)
     return RP_SCRIPT_OTHER;
 }
 
+/* ASCII folding: letters lowered, digits kept, clause punctuation '\n',
+ * everything else ' '. */
+static const char ascii_fold[129] =
+    "          \n  \n                  "
+    " \n          \n \n 0123456789\n\n   \n"
+    " abcdefghijklmnopqrstuvwxyz     "
+    " abcdefghijklmnopqrstuvwxyz     ";
+
 /* Folded forms of the Latin letters U+00C0..U+024F that fold to plain ASCII
  * (casefold, NFKD, marks removed): the fast path of rp_text_fold. Generated
  * from the Unicode data; "" means "take the general path". */
@@ -315,29 +323,22 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
     while (i < len && rc == RP_OK) {
         unsigned char c = p[i];
         if (c < 0x80) {
-            if (c >= 'a' && c <= 'z') {
+            char f = ascii_fold[c];
+            if (f > ' ') {
                 st.last_space = st.last_boundary = false;
-                out->data[out->len++] = (char)c;
-                st.prev_latin = true;
-            } else if (c >= 'A' && c <= 'Z') {
-                st.last_space = st.last_boundary = false;
-                out->data[out->len++] = (char)(c + 32);
-                st.prev_latin = true;
-            } else if (c >= '0' && c <= '9') {
-                st.last_space = st.last_boundary = false;
-                out->data[out->len++] = (char)c;
-                st.prev_latin = false;
-            } else if (is_boundary(c)) {
+                out->data[out->len++] = f;
+                st.prev_latin = f >= 'a';
+            } else if (f == '\n') {
                 out->data[out->len] = '\0';
                 rc = emit_boundary(&st);
                 if (rc == RP_OK)
                     rc = rp_buf_reserve(out, len - i + 2);
                 st.prev_latin = false;
-            } else if (!st.last_space) {
-                st.last_space = true;
-                out->data[out->len++] = ' ';
-                st.prev_latin = false;
             } else {
+                if (!st.last_space) {
+                    st.last_space = true;
+                    out->data[out->len++] = ' ';
+                }
                 st.prev_latin = false;
             }
             i++;
