@@ -76,10 +76,12 @@ static line trim(line l)
 static bool contains(line l, const char *needle)
 {
     size_t n = strlen(needle);
-    if (n > l.len)
+    if (n == 0 || n > l.len)
         return false;
+    unsigned char f = (unsigned char)tolower((unsigned char)needle[0]);
     for (size_t i = 0; i + n <= l.len; i++)
-        if (strncasecmp(l.s + i, needle, n) == 0)
+        if ((unsigned char)tolower((unsigned char)l.s[i]) == f &&
+            strncasecmp(l.s + i, needle, n) == 0)
             return true;
     return false;
 }
@@ -264,7 +266,7 @@ char *rp_extract_buyer_text(const char *text, size_t len)
 
     /* 3. copy, dropping quoted lines and collapsing blank runs */
     rp_buf out = {0};
-    bool ok = true;
+    bool ok = rp_buf_reserve(&out, (size_t)(stop - from)) == RP_OK;
     int blank = 0;
     it = (lines){from, stop, from};
     while (ok && next_line(&it, &l)) {

@@ -358,6 +358,25 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
                 continue;
             }
         }
+        /* kana and kanji are already in folded form: copied as they are,
+         * unless a combining sound mark follows */
+        if (c >= 0xE3 && c <= 0xE9 && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            int32_t cp = ((int32_t)(c & 0x0F) << 12) | ((int32_t)(p[i + 1] & 0x3F) << 6) |
+                         (p[i + 2] & 0x3F);
+            bool mark_next = i + 5 < len && p[i + 3] == 0xE3 && p[i + 4] == 0x82 &&
+                             (p[i + 5] == 0x99 || p[i + 5] == 0x9A);
+            if (!mark_next && ((cp >= 0x3041 && cp <= 0x3096) || cp == 0x309D || cp == 0x309E ||
+                               (cp >= 0x30A1 && cp <= 0x30FA) || (cp >= 0x30FC && cp <= 0x30FE) ||
+                               (cp >= 0x4E00 && cp <= 0x9FFF))) {
+                memcpy(out->data + out->len, p + i, 3);
+                out->len += 3;
+                st.last_space = st.last_boundary = false;
+                st.prev_latin = false;
+                i += 3;
+                continue;
+            }
+        }
         size_t j = i;
         while (j < len && p[j] >= 0x80)
             j++;

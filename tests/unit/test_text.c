@@ -86,6 +86,37 @@ static void test_latin_fast_path_matches_general(void **st)
     }
 }
 
+/* Kana and kanji copied as they are fold exactly like the general path
+ * (forced by a preceding full-width letter in the same run). */
+static void test_kana_fast_path_matches_general(void **st)
+{
+    (void)st;
+    static const int32_t ranges[][2] = {{0x3040, 0x3100}, {0x4E00, 0x4E40}, {0x9FC0, 0xA000}};
+    for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
+        for (int32_t cp = ranges[r][0]; cp < ranges[r][1]; cp++) {
+            if (cp == 0x3099 || cp == 0x309A)
+                continue; /* combining marks attach to whatever precedes them */
+            char enc[4] = {(char)(0xE0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3F)),
+                           (char)(0x80 | (cp & 0x3F)), 0};
+            char in2[16];
+            snprintf(in2, sizeof in2, "\xef\xbc\xa1%s", enc); /* Ａ + character */
+            char *a = fold(enc);
+            char *b = fold(in2);
+            /* b is " a<fold> " (or " a <fold> ") */
+            const char *rest = b + 2;
+            if (*rest == ' ' && a[1] != ' ')
+                rest++;
+            if (strcmp(a, " ") != 0 && strcmp(a + 1, rest) != 0)
+                fail_msg("U+%04X: fast \"%s\" general \"%s\"", (unsigned)cp, a, b);
+            free(a);
+            free(b);
+        }
+    /* a kana followed by a combining sound mark composes */
+    char *g = fold("\xe3\x81\x8b\xe3\x82\x99"); /* か + ゙ */
+    assert_string_equal(g, " が ");
+    free(g);
+}
+
 static void test_utf8_valid(void **st)
 {
     (void)st;
@@ -116,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_nfkc_and_japanese),
         cmocka_unit_test(test_invalid_utf8_is_separator),
         cmocka_unit_test(test_latin_fast_path_matches_general),
+        cmocka_unit_test(test_kana_fast_path_matches_general),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_script),
     };
