@@ -476,31 +476,72 @@ static char *first_address(InternetAddressList *list)
     return NULL;
 }
 
-/* A header's value as UTF-8: unfolded, RFC 2047 decoded, outer white space
- * trimmed (new string; NULL on ENOMEM). */
-static char *header_value(const char *raw)
+/* A header's value as UTF-8: unfolded, outer white space trimmed, RFC 2047
+ * words decoded when decode is set (the subject) and kept as written
+ * otherwise (the fields replyd acts on are ASCII, and decoding costs a
+ * charset conversion per word); raw 8-bit text is read as UTF-8, else as
+ * Windows-1252. New string; NULL on ENOMEM. */
+static char *header_value(const char *raw, bool decode)
 {
     if (!raw)
         raw = "";
     char *v;
-    bool plain = true;
-    for (const unsigned char *p = (const unsigned char *)raw; *p && plain; p++)
-        if (*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+    size_t n = strlen(raw);
+    bool plain = !(decode && strstr(raw, "=?"));
+    for (size_t i = 0; plain && i < n; i += 8) {
+        uint64_t x = 0;
+        memcpy(&x, raw + i, n - i < 8 ? n - i : 8);
+        if (x & 0x8080808080808080ull)
             plain = false;
+    }
     if (plain) {
-        size_t n = strlen(raw);
+        /* unfold: copy the runs between line breaks, without CR or LF */
         v = malloc(n + 1);
         if (!v)
             return NULL;
         size_t w = 0;
-        for (size_t r = 0; r < n; r++)
-            if (raw[r] != '\r' && raw[r] != '\n')
-                v[w++] = raw[r];
+        const char *p = raw, *end = raw + n;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *run_end = nl ? nl : end;
+            size_t rl = (size_t)(run_end - p);
+            if (!memchr(p, '\r', rl)) {
+                memcpy(v + w, p, rl);
+                w += rl;
+            } else {
+                for (const char *q = p; q < run_end; q++)
+                    if (*q != '\r')
+                        v[w++] = *q;
+            }
+            p = nl ? nl + 1 : end;
+        }
         v[w] = '\0';
-    } else {
+    } else if (decode) {
         v = rp_rfc2047_decode(raw);
         if (!v)
             return NULL;
+    } else {
+        /* 8-bit text: unfold, then read as UTF-8 or Windows-1252 */
+        char *u = malloc(n + 1);
+        if (!u)
+            return NULL;
+        size_t w = 0;
+        for (size_t r = 0; r < n; r++)
+            if (raw[r] != '\r' && raw[r] != '\n')
+                u[w++] = raw[r];
+        u[w] = '\0';
+        if (rp_utf8_valid(u, w)) {
+            v = u;
+        } else {
+            size_t vl;
+            rp_error e;
+            v = NULL;
+            if (rp_charset_to_utf8("windows-1252", u, w, &v, &vl, &e) != RP_OK)
+                v = rp_strdup("");
+            free(u);
+            if (!v)
+                return NULL;
+        }
     }
     size_t lead = strspn(v, " \t");
     size_t len = strlen(v + lead);
@@ -532,7 +573,7 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
     GMimeHeader *sh = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
     const char *raw_subject = sh ? g_mime_header_get_raw_value(sh) : NULL;
     if (raw_subject) {
-        char *s = header_value(raw_subject);
+        char *s = header_value(raw_subject, true);
         if (!s)
             return rp_error_set(err, RP_ENOMEM, "out of memory");
         free(m->subject);
@@ -564,7 +605,7 @@ static rp_status fill_message(GMimeMessage *msg, rp_message *m, const rp_limits 
         const char *name = g_mime_header_get_name(h);
         /* GMime's decoded value costs a full decode per header; ours only
          * decodes what is encoded */
-        char *v = header_value(g_mime_header_get_raw_value(h));
+        char *v = header_value(g_mime_header_get_raw_value(h), false);
         rp_status hs = v ? rp_message_add_header(m, name ? name : "", v) : RP_ENOMEM;
         free(v);
         if (hs != RP_OK)
@@ -829,7 +870,7 @@ static rp_status add_headers(rp_message *m, const rawhdr *h, size_t nh)
         size_t n = h[i].name_len < sizeof name - 1 ? h[i].name_len : sizeof name - 1;
         memcpy(name, h[i].name, n);
         name[n] = '\0';
-        char *v = header_value(h[i].value.data);
+        char *v = header_value(h[i].value.data, false);
         rp_status hs = v ? rp_message_add_header(m, name, v) : RP_ENOMEM;
         free(v);
         if (hs != RP_OK)
@@ -903,7 +944,7 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
     if (add_headers(m, h, nh) != RP_OK)
         goto oom;
     if (mid) {
-        char *v = header_value(mid);
+        char *v = header_value(mid, false);
         if (!v)
             goto oom;
         char *a = v, *e = v + strlen(v);
@@ -921,7 +962,7 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
         }
         free(v);
     }
-    if (subject && !(m->subject = header_value(subject)))
+    if (subject && !(m->subject = header_value(subject, true)))
         goto oom;
     m->from = addr_of(from);
     m->to = addr_of(to);

@@ -17,7 +17,9 @@
 
 typedef struct rp_header {
     char *name;  /* as written, e.g. "Auto-Submitted" */
-    char *value; /* unfolded, RFC 2047 decoded when read from e-mail */
+    char *value; /* unfolded, trimmed, as written: RFC 2047 words are not
+                  * decoded (the subject is, in rp_message.subject); 8-bit
+                  * text is read as UTF-8, else Windows-1252 */
 } rp_header;
 
 typedef struct rp_message {
