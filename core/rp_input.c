@@ -175,8 +175,40 @@ static int is_dir(const char *p)
     return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+/* A Maildir folder (new/ or cur/) is read in the order the file system
+ * lists it, one entry at a time, so memory stays flat for any number of
+ * messages. (Maildir has no order of its own; an IMAP server orders by UID.) */
+static void walk_maildir_sub(walker *w, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        error_for(w, dir, RP_EIO, "cannot read directory: %s", strerror(errno));
+        return;
+    }
+    rp_buf p = {0};
+    struct dirent *de;
+    while (!w->stopped && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        rp_buf_reset(&p);
+        if (rp_buf_printf(&p, "%s/%s", dir, de->d_name) != RP_OK) {
+            error_for(w, dir, RP_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
+        if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && is_dir(p.data)))
+            continue;
+        read_mail_file(w, p.data);
+    }
+    rp_buf_free(&p);
+    closedir(d);
+}
+
 static void walk_dir(walker *w, const char *dir, int depth, int maildir_sub)
 {
+    if (maildir_sub) {
+        walk_maildir_sub(w, dir);
+        return;
+    }
     if (depth > 16) {
         error_for(w, dir, RP_ELIMIT, "%s: directories nested too deep", dir);
         return;
@@ -195,12 +227,7 @@ static void walk_dir(walker *w, const char *dir, int depth, int maildir_sub)
             error_for(w, dir, RP_ENOMEM, "%s: out of memory", dir);
             break;
         }
-        if (maildir_sub) {
-            if (!is_dir(p.data))
-                read_mail_file(w, p.data);
-        } else {
-            walk_path(w, p.data, 0, depth + 1);
-        }
+        walk_path(w, p.data, 0, depth + 1);
         rp_buf_free(&p);
     }
     for (size_t i = 0; i < n; i++)

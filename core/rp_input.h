@@ -3,9 +3,11 @@
  * An input is a file, a directory or "-" (standard input). Files are read by
  * their extension (.jsonl/.ndjson/.json → JSON Lines, .eml → e-mail) or, when
  * that says nothing, by their first byte ('{' → JSON Lines). A Maildir
- * (a directory with cur/ and new/) yields new/ then cur/; other directories
- * are walked in name order, reading .jsonl and .eml files and descending into
- * subdirectories. Hidden files are skipped.
+ * (a directory with cur/ and new/) yields new/ then cur/, each in the order
+ * the file system lists it, one entry at a time (memory stays flat however
+ * many messages it holds); other directories are walked in name order
+ * (their listing is held and sorted), reading .jsonl and .eml files and
+ * descending into subdirectories. Hidden files are skipped.
  *
  * Every message, good or bad, is handed to the callback in input order with
  * its status: the callback owns the message (which may be NULL for an error

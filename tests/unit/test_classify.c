@@ -162,6 +162,26 @@ static void test_keywords_explain(void **st)
     assert_true(c.confidence > 0 && c.confidence <= 1);
 }
 
+/* Only the first 64 KiB are read: a keyword after that does not count. */
+static void test_long_body_is_capped(void **st)
+{
+    (void)st;
+    size_t n = 200 * 1024;
+    char *body = malloc(n + 64);
+    assert_non_null(body);
+    strcpy(body, "Please cancel my order. ");
+    size_t len = strlen(body);
+    while (len + 5 < n) {
+        memcpy(body + len, "bla ", 4);
+        len += 4;
+    }
+    strcpy(body + len, " I want a refund, where is my refund?");
+    rp_classification c = run("amazon.com", NULL, body);
+    assert_int_equal(c.intent, RP_INTENT_CANCEL_ORDER);
+    assert_true(c.scores[RP_INTENT_REFUND_STATUS] == 0);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_negated_refund),
         cmocka_unit_test(test_high_risk),
         cmocka_unit_test(test_keywords_explain),
+        cmocka_unit_test(test_long_body_is_capped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
