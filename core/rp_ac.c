@@ -32,11 +32,23 @@ struct rp_ac {
     uint32_t ndense;         /* states [0, ndense) have dense rows */
     uint32_t *dense;         /* ndense × ncls */
     uint32_t root_next[256]; /* dense transitions of the root; 0 = stay at root */
-    struct ac_state *st;     /* per state, together for cache locality */
+    struct ac_state *st;     /* per state: everything, used while building and for output */
+    struct ac_hot *hot;      /* per state: what a scan step reads, 12 bytes */
     uint64_t *has_out;       /* bit per state: a pattern ends here or on its fail chain */
     uint8_t *ebyte;          /* edges, sorted by byte within a state */
     uint32_t *enext;
     size_t count;
+};
+
+/* The scan's view of a state. Most deep states of a keyword trie have one
+ * child, which is kept inline, so a step along a keyword reads one small
+ * record instead of a state and two edge arrays. */
+struct ac_hot {
+    uint32_t fail;
+    uint32_t next;   /* the only child when nedges == 1, else the first edge */
+    uint16_t nedges;
+    uint8_t byte;    /* the only child's byte when nedges == 1 */
+    uint8_t pad;
 };
 
 struct ac_state {
@@ -125,6 +137,7 @@ void rp_ac_free(rp_ac *ac)
     if (!ac)
         return;
     free(ac->st);
+    free(ac->hot);
     free(ac->has_out);
     free(ac->ebyte);
     free(ac->enext);
@@ -165,6 +178,41 @@ static inline uint32_t step(const rp_ac *ac, uint32_t s, uint8_t c)
                 return ac->enext[off + lo];
         }
         s = as->fail;
+    }
+}
+
+static inline uint32_t scan_step(const rp_ac *ac, uint32_t s, uint8_t c)
+{
+    for (;;) {
+        if (s < ac->ndense)
+            return ac->dense[(size_t)s * ac->ncls + ac->cls[c]];
+        if (s == 0)
+            return ac->root_next[c];
+        const struct ac_hot *h = &ac->hot[s];
+        if (h->nedges == 1) {
+            if (h->byte == c)
+                return h->next;
+        } else {
+            const uint8_t *eb = ac->ebyte + h->next;
+            uint32_t n = h->nedges;
+            if (n <= 8) {
+                for (uint32_t k = 0; k < n; k++)
+                    if (eb[k] == c)
+                        return ac->enext[h->next + k];
+            } else {
+                uint32_t lo = 0, hi = n;
+                while (lo < hi) {
+                    uint32_t mid = (lo + hi) / 2;
+                    if (eb[mid] < c)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                if (lo < n && eb[lo] == c)
+                    return ac->enext[h->next + lo];
+            }
+        }
+        s = h->fail;
     }
 }
 
@@ -329,6 +377,23 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
             row[ac->cls[ac->ebyte[ac->st[s].edge_off + k]]] = ac->enext[ac->st[s].edge_off + k];
     }
     ac->ndense = (uint32_t)rows;
+    ac->hot = malloc(n * sizeof *ac->hot);
+    if (!ac->hot)
+        goto fail;
+    for (size_t s = 0; s < n; s++) {
+        const struct ac_state *as = &ac->st[s];
+        struct ac_hot *h = &ac->hot[s];
+        h->fail = as->fail;
+        h->nedges = (uint16_t)as->nedges;
+        h->pad = 0;
+        if (as->nedges == 1) {
+            h->next = ac->enext[as->edge_off];
+            h->byte = ac->ebyte[as->edge_off];
+        } else {
+            h->next = as->edge_off;
+            h->byte = 0;
+        }
+    }
     ac->has_out = calloc((n + 63) / 64, sizeof *ac->has_out);
     if (!ac->has_out)
         goto fail;
@@ -353,7 +418,7 @@ void rp_ac_scan(const rp_ac *ac, const char *text, size_t len, rp_ac_match_fn fn
     uint32_t s = 0;
     const uint8_t *t = (const uint8_t *)text;
     for (size_t i = 0; i < len; i++) {
-        s = step(ac, s, t[i]);
+        s = scan_step(ac, s, t[i]);
         if (!(ac->has_out[s / 64] >> (s % 64) & 1))
             continue;
         const struct ac_state *as = &ac->st[s];

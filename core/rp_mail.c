@@ -1068,8 +1068,10 @@ static rp_status mail_parse_take(char *data, size_t len, const char *source, con
     GMimeParser *parser = NULL;
     GMimeParserOptions *opts = g_mime_parser_options_new();
     GMimeMessage *msg = NULL;
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+    /* replacing the array frees the stream's own (it owns it until then);
+     * then the stream must not free ours */
     g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(stream), ba);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
     parser = g_mime_parser_new_with_stream(stream);
     if (parser && opts) {
         static const char *fallback[] = {"UTF-8", "windows-1252", NULL};

@@ -8,6 +8,7 @@ sh scripts/deps.sh fuzz
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRP_FUZZ=ON -DRP_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+export G_SLICE=always-malloc G_DEBUG=gc-friendly
 status=0
 for t in build-fuzz/tests/fuzz/fuzz_*; do
   name=$(basename "$t")
