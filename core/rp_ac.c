@@ -1,5 +1,6 @@
 #include "rp_ac.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,7 +217,82 @@ static inline uint32_t scan_step(const rp_ac *ac, uint32_t s, uint8_t c)
     }
 }
 
+/* Renumber the states below the dense rows in depth-first order, so that the
+ * states along one keyword lie next to each other in memory: a scan walking a
+ * keyword then touches a cache line or two instead of one per byte. The
+ * dense states keep their numbers. Returns false on ENOMEM (nothing changed). */
+static bool relayout_depth_first(rp_ac *ac, size_t nedges_total)
+{
+    size_t n = ac->count, k = ac->ndense ? ac->ndense : 1;
+    uint32_t *map = malloc(n * sizeof *map);
+    uint32_t *stack = malloc(n * sizeof *stack);
+    struct ac_state *st2 = malloc(n * sizeof *st2);
+    uint8_t *eb2 = malloc((nedges_total + 1) * sizeof *eb2);
+    uint32_t *en2 = malloc((nedges_total + 1) * sizeof *en2);
+    if (!map || !stack || !st2 || !eb2 || !en2) {
+        free(map);
+        free(stack);
+        free(st2);
+        free(eb2);
+        free(en2);
+        return false;
+    }
+    for (size_t s = 0; s < k && s < n; s++)
+        map[s] = (uint32_t)s;
+    /* pre-order walk of the trie; children pushed in reverse byte order so
+     * that they come out in byte order */
+    uint32_t next_id = (uint32_t)k;
+    size_t top = 0;
+    for (int c = 255; c >= 0; c--)
+        if (ac->root_next[c])
+            stack[top++] = ac->root_next[c];
+    while (top) {
+        uint32_t s = stack[--top];
+        if (s >= k)
+            map[s] = next_id++;
+        const struct ac_state *as = &ac->st[s];
+        for (uint32_t e = as->nedges; e-- > 0;)
+            stack[top++] = ac->enext[as->edge_off + e];
+    }
+    /* move the states and their edges into the new order */
+    uint32_t *inv = stack; /* reuse: new id -> old id */
+    for (size_t s = 0; s < n; s++)
+        inv[map[s]] = (uint32_t)s;
+    size_t eo = 0;
+    for (size_t ns = 0; ns < n; ns++) {
+        const struct ac_state *as = &ac->st[inv[ns]];
+        struct ac_state *d = &st2[ns];
+        *d = *as;
+        d->fail = map[as->fail];
+        d->dict = as->dict ? map[as->dict] : 0;
+        d->edge_off = (uint32_t)eo;
+        for (uint32_t e = 0; e < as->nedges; e++) {
+            eb2[eo] = ac->ebyte[as->edge_off + e];
+            en2[eo] = map[ac->enext[as->edge_off + e]];
+            eo++;
+        }
+    }
+    for (int c = 0; c < 256; c++)
+        ac->root_next[c] = ac->root_next[c] ? map[ac->root_next[c]] : 0;
+    for (size_t i = 0; i < (size_t)ac->ndense * ac->ncls; i++)
+        ac->dense[i] = map[ac->dense[i]];
+    free(ac->st);
+    free(ac->ebyte);
+    free(ac->enext);
+    ac->st = st2;
+    ac->ebyte = eb2;
+    ac->enext = en2;
+    free(map);
+    free(stack);
+    return true;
+}
+
 rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
+{
+    return rp_ac_build_sized(b, st, DENSE_BUDGET);
+}
+
+rp_ac *rp_ac_build_sized(rp_ac_builder *b, rp_status *st, size_t dense_bytes)
 {
     rp_ac *ac = calloc(1, sizeof *ac);
     uint32_t *order = NULL, *newid = NULL;
@@ -355,7 +431,7 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
         for (int c = 0; c < 256; c++)
             ac->cls[c] = used[c] ? (uint8_t)ac->ncls++ : 0;
     }
-    size_t rows = DENSE_BUDGET / (ac->ncls * sizeof(uint32_t));
+    size_t rows = dense_bytes / (ac->ncls * sizeof(uint32_t));
     if (rows > n)
         rows = n;
     ac->dense = malloc(rows * ac->ncls * sizeof *ac->dense);
@@ -377,6 +453,8 @@ rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st)
             row[ac->cls[ac->ebyte[ac->st[s].edge_off + k]]] = ac->enext[ac->st[s].edge_off + k];
     }
     ac->ndense = (uint32_t)rows;
+    if (!relayout_depth_first(ac, eo))
+        goto fail;
     ac->hot = malloc(n * sizeof *ac->hot);
     if (!ac->hot)
         goto fail;

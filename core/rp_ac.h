@@ -24,6 +24,9 @@ rp_status rp_ac_builder_add(rp_ac_builder *b, const char *pat, size_t len, uint3
 
 /* Consumes b (also on failure). NULL and *st set on failure. */
 rp_ac *rp_ac_build(rp_ac_builder *b, rp_status *st);
+/* The same with an explicit budget for the dense transition rows of the
+ * shallowest states (rp_ac_build uses 256 KiB; tests use 0 and small ones). */
+rp_ac *rp_ac_build_sized(rp_ac_builder *b, rp_status *st, size_t dense_bytes);
 void rp_ac_free(rp_ac *ac);
 size_t rp_ac_states(const rp_ac *ac);
 

@@ -87,54 +87,66 @@ static int count_fn(void *ud, uint32_t v, size_t a, size_t e)
     return 0;
 }
 
-/* Many patterns: every one must be found where planted, and nothing else. */
-static void test_many_patterns_against_naive(void **st)
+/* Many patterns over a wide alphabet: every occurrence must be found, and
+ * nothing else, whatever share of the states has dense rows (none, a few,
+ * all), so the sparse steps, the fail links and the depth-first layout are
+ * all exercised. */
+static size_t naive_count(char pats[][16], int n, const char *text, size_t tl)
 {
-    (void)st;
-    enum { N = 3000 };
-    static char pats[N][12];
-    const char *ptrs[N];
-    unsigned seed = 12345;
-    for (int i = 0; i < N; i++) {
-        int len = 3 + (int)(i % 7);
-        for (int k = 0; k < len; k++) {
-            seed = seed * 1103515245u + 12345u;
-            pats[i][k] = (char)('a' + (seed >> 16) % 6);
-        }
-        pats[i][len] = '\0';
-        ptrs[i] = pats[i];
-    }
-    rp_ac_builder *b = rp_ac_builder_new();
-    size_t added = 0;
-    for (int i = 0; i < N; i++)
-        if (rp_ac_builder_add(b, ptrs[i], strlen(ptrs[i]), (uint32_t)i) == RP_OK)
-            added++;
-    rp_status s;
-    rp_ac *ac = rp_ac_build(b, &s);
-    assert_non_null(ac);
-    char text[400];
-    for (int k = 0; k < 399; k++) {
-        seed = seed * 1103515245u + 12345u;
-        text[k] = (char)('a' + (seed >> 16) % 6);
-    }
-    text[399] = '\0';
-    /* count matches naively (first occurrence of a duplicated pattern wins) */
-    size_t naive = 0;
-    for (int i = 0; i < N; i++) {
+    size_t c = 0;
+    for (int i = 0; i < n; i++) {
         int dup = 0;
         for (int j = 0; j < i && !dup; j++)
             dup = strcmp(pats[i], pats[j]) == 0;
         if (dup)
             continue;
         size_t pl = strlen(pats[i]);
-        for (size_t p = 0; p + pl <= 399; p++)
+        for (size_t p = 0; p + pl <= tl; p++)
             if (memcmp(text + p, pats[i], pl) == 0)
-                naive++;
+                c++;
     }
-    size_t got = 0;
-    rp_ac_scan(ac, text, 399, count_fn, &got);
-    assert_int_equal(got, naive);
-    rp_ac_free(ac);
+    return c;
+}
+
+static void test_many_patterns_against_naive(void **st)
+{
+    (void)st;
+    enum { N = 3000 };
+    static char pats[N][16];
+    unsigned seed = 12345;
+    for (int alpha = 4; alpha <= 40; alpha += 36) {
+        for (int i = 0; i < N; i++) {
+            int len = 2 + (int)(i % 12);
+            for (int k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                pats[i][k] = (char)('0' + (seed >> 16) % (unsigned)alpha);
+            }
+            pats[i][len] = '\0';
+        }
+        char text[2000];
+        for (int k = 0; k < 1999; k++) {
+            seed = seed * 1103515245u + 12345u;
+            text[k] = (char)('0' + (seed >> 16) % (unsigned)alpha);
+        }
+        text[1999] = '\0';
+        size_t want = naive_count(pats, N, text, 1999);
+        assert_true(want > 0);
+        static const size_t budgets[] = {0, 512, 8192, 1u << 24};
+        for (size_t bi = 0; bi < sizeof budgets / sizeof budgets[0]; bi++) {
+            rp_ac_builder *b = rp_ac_builder_new();
+            for (int i = 0; i < N; i++)
+                (void)rp_ac_builder_add(b, pats[i], strlen(pats[i]), (uint32_t)i);
+            rp_status s;
+            rp_ac *ac = rp_ac_build_sized(b, &s, budgets[bi]);
+            assert_non_null(ac);
+            size_t got = 0;
+            rp_ac_scan(ac, text, 1999, count_fn, &got);
+            if (got != want)
+                fail_msg("alphabet %d, dense budget %zu: %zu matches, want %zu", alpha,
+                         budgets[bi], got, want);
+            rp_ac_free(ac);
+        }
+    }
 }
 
 int main(void)
