@@ -96,13 +96,14 @@ static size_t count_tokens(const char *s, size_t len, size_t stop_at)
 }
 
 /* Is hit h negated by a cue among hits? */
-static bool negated(const rp_classifier *c, const rp_hits *hits, size_t hi, const char *text,
-                    size_t len)
+/* cues[] holds the indexes of the negation cues among hits. */
+static bool negated(const rp_classifier *c, const rp_hits *hits, size_t hi, const uint32_t *cues,
+                    size_t ncues, const char *text, size_t len)
 {
     const rp_hit *h = &hits->v[hi];
     const rp_keyword *k = rp_lexicon_keyword(c->lx, h->kw);
-    for (size_t i = 0; i < hits->n; i++) {
-        const rp_hit *q = &hits->v[i];
+    for (size_t ci = 0; ci < ncues; ci++) {
+        const rp_hit *q = &hits->v[cues[ci]];
         const rp_keyword *cue = rp_lexicon_keyword(c->lx, q->kw);
         if (cue->lang != k->lang)
             continue;
@@ -146,6 +147,13 @@ static void score_hits(const rp_classifier *c, rp_classify_ctx *ctx, const rp_hi
                        const char *text, size_t len, rp_lang lang, double factor, double *scores,
                        double *risk, contrib *con, size_t *ncon, size_t maxcon)
 {
+    uint32_t cues[64];
+    size_t ncues = 0;
+    for (size_t i = 0; i < hits->n && ncues < 64; i++) {
+        uint8_t kind = rp_lexicon_keyword(c->lx, hits->v[i].kw)->kind;
+        if (kind == RP_KW_NEG_BEFORE || kind == RP_KW_NEG_AFTER)
+            cues[ncues++] = (uint32_t)i;
+    }
     for (size_t i = 0; i < hits->n; i++) {
         const rp_hit *h = &hits->v[i];
         const rp_keyword *k = rp_lexicon_keyword(c->lx, h->kw);
@@ -160,7 +168,7 @@ static void score_hits(const rp_classifier *c, rp_classify_ctx *ctx, const rp_hi
             continue;
         if (ctx->seen[h->kw])
             continue;
-        if (negated(c, hits, i, text, len))
+        if (ncues && negated(c, hits, i, cues, ncues, text, len))
             continue;
         ctx->seen[h->kw] = 1;
         if (k->kind == RP_KW_RISK) {
