@@ -1,6 +1,7 @@
 #include "rp_input.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,17 +102,22 @@ static void read_jsonl_stream(walker *w, FILE *f, const char *name)
     rp_jsonl_close(r);
 }
 
-static void read_mail_file(walker *w, const char *path)
+static void read_mail_fileat(walker *w, int dirfd, const char *name, const char *path)
 {
     rp_message *m = NULL;
     rp_error err;
     rp_error_clear(&err);
-    rp_status st = rp_mail_read_file(path, w->lim, &m, &err);
+    rp_status st = rp_mail_read_fileat(dirfd, name, path, w->lim, &m, &err);
     if (st != RP_OK && !m) {
         error_for(w, path, st, "%s", err.msg);
         return;
     }
     deliver(w, m, st, &err);
+}
+
+static void read_mail_file(walker *w, const char *path)
+{
+    read_mail_fileat(w, AT_FDCWD, path, path);
 }
 
 /* Read the first non-blank byte to tell JSON Lines from mail. */
@@ -197,7 +203,8 @@ static void walk_maildir_sub(walker *w, const char *dir)
         }
         if (de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && is_dir(p.data)))
             continue;
-        read_mail_file(w, p.data);
+        /* relative to the open directory: no path walk per message */
+        read_mail_fileat(w, dirfd(d), de->d_name, p.data);
     }
     rp_buf_free(&p);
     closedir(d);

@@ -1116,11 +1116,17 @@ rp_status rp_mail_parse(const char *data, size_t len, const char *source, const 
 rp_status rp_mail_read_file(const char *path, const rp_limits *lim, rp_message **out,
                             rp_error *err)
 {
+    return rp_mail_read_fileat(AT_FDCWD, path, path, lim, out, err);
+}
+
+rp_status rp_mail_read_fileat(int dirfd, const char *name, const char *path, const rp_limits *lim,
+                              rp_message **out, rp_error *err)
+{
     rp_limits dl = rp_limits_default();
     if (!lim)
         lim = &dl;
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return rp_error_set(err, RP_EIO, "cannot open: %s", strerror(errno));
     struct stat sb;

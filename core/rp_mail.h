@@ -29,6 +29,10 @@ rp_status rp_mail_parse(const char *data, size_t len, const char *source, const 
                         rp_message **out, rp_error *err);
 rp_status rp_mail_read_file(const char *path, const rp_limits *lim, rp_message **out,
                             rp_error *err);
+/* The same for name relative to the open directory dirfd (as openat(2));
+ * path is how the message is named in its source and errors. */
+rp_status rp_mail_read_fileat(int dirfd, const char *name, const char *path, const rp_limits *lim,
+                              rp_message **out, rp_error *err);
 
 /* Convert bytes in a named charset to UTF-8 (new string, caller frees).
  * RP_ECHARSET for an unknown charset or bytes invalid in it. */
