@@ -151,6 +151,27 @@ size_t rp_ac_states(const rp_ac *ac)
     return ac->count;
 }
 
+/* The child of a state for byte c among its n sorted edges at off, or NONE. */
+static inline uint32_t find_edge(const rp_ac *ac, uint32_t off, uint32_t n, uint8_t c)
+{
+    const uint8_t *eb = ac->ebyte + off;
+    if (n <= 8) {
+        for (uint32_t k = 0; k < n; k++)
+            if (eb[k] == c)
+                return ac->enext[off + k];
+        return NONE;
+    }
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (eb[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && eb[lo] == c ? ac->enext[off + lo] : NONE;
+}
+
 static inline uint32_t step(const rp_ac *ac, uint32_t s, uint8_t c)
 {
     for (;;) {
@@ -159,25 +180,9 @@ static inline uint32_t step(const rp_ac *ac, uint32_t s, uint8_t c)
         if (s == 0)
             return ac->root_next[c];
         const struct ac_state *as = &ac->st[s];
-        uint32_t off = as->edge_off;
-        uint32_t n = as->nedges;
-        const uint8_t *eb = ac->ebyte + off;
-        if (n <= 8) {
-            for (uint32_t k = 0; k < n; k++)
-                if (eb[k] == c)
-                    return ac->enext[off + k];
-        } else {
-            uint32_t lo = 0, hi = n;
-            while (lo < hi) {
-                uint32_t mid = (lo + hi) / 2;
-                if (eb[mid] < c)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < n && eb[lo] == c)
-                return ac->enext[off + lo];
-        }
+        uint32_t t = find_edge(ac, as->edge_off, as->nedges, c);
+        if (t != NONE)
+            return t;
         s = as->fail;
     }
 }
@@ -194,24 +199,9 @@ static inline uint32_t scan_step(const rp_ac *ac, uint32_t s, uint8_t c)
             if (h->byte == c)
                 return h->next;
         } else {
-            const uint8_t *eb = ac->ebyte + h->next;
-            uint32_t n = h->nedges;
-            if (n <= 8) {
-                for (uint32_t k = 0; k < n; k++)
-                    if (eb[k] == c)
-                        return ac->enext[h->next + k];
-            } else {
-                uint32_t lo = 0, hi = n;
-                while (lo < hi) {
-                    uint32_t mid = (lo + hi) / 2;
-                    if (eb[mid] < c)
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                if (lo < n && eb[lo] == c)
-                    return ac->enext[h->next + lo];
-            }
+            uint32_t t = find_edge(ac, h->next, h->nedges, c);
+            if (t != NONE)
+                return t;
         }
         s = h->fail;
     }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+#include "rp_yaml.h"
 
 #include "rp_buf.h"
 #include "rp_embedded.h"
@@ -76,15 +76,11 @@ static rp_status cerr(cctx *c, yaml_node_t *n, const char *fmt, const char *a)
                         n ? n->start_mark.line + 1 : 0, n ? n->start_mark.column + 1 : 0, msg);
 }
 
-static const char *scalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 static rp_status get_uint(cctx *c, yaml_node_t *n, unsigned long long lo, unsigned long long hi,
                           unsigned long long *out)
 {
-    const char *s = scalar(n);
+    const char *s = rp_yaml_scalar(n);
     char *end;
     if (!s || !*s || *s == '-')
         return cerr(c, n, "expected a whole number%s", NULL);
@@ -101,7 +97,7 @@ static rp_status get_uint(cctx *c, yaml_node_t *n, unsigned long long lo, unsign
 
 static rp_status get_double(cctx *c, yaml_node_t *n, double lo, double hi, double *out)
 {
-    const char *s = scalar(n);
+    const char *s = rp_yaml_scalar(n);
     char *end;
     if (!s || !*s)
         return cerr(c, n, "expected a number%s", NULL);
@@ -131,7 +127,7 @@ static rp_status parse_limits(cctx *c, rp_config *cfg, yaml_node_t *m)
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = rp_yaml_scalar(k);
         unsigned long long u;
         rp_status st;
         if (ks && strcmp(ks, "max_message_bytes") == 0) {
@@ -160,7 +156,7 @@ static rp_status parse_classifier(cctx *c, rp_config *cfg, yaml_node_t *m)
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = rp_yaml_scalar(k);
         rp_status st = RP_OK;
         unsigned long long u;
         if (ks && strcmp(ks, "min_score") == 0) {
@@ -171,7 +167,7 @@ static rp_status parse_classifier(cctx *c, rp_config *cfg, yaml_node_t *m)
             st = get_uint(c, v, 0, 20, &u);
             cfg->classifier.negation_window = (int)u;
         } else if (ks && strcmp(ks, "builtin_lexicons") == 0) {
-            const char *b = scalar(v);
+            const char *b = rp_yaml_scalar(v);
             if (b && (strcmp(b, "true") == 0 || strcmp(b, "yes") == 0))
                 cfg->builtin_lexicons = true;
             else if (b && (strcmp(b, "false") == 0 || strcmp(b, "no") == 0))
@@ -179,14 +175,14 @@ static rp_status parse_classifier(cctx *c, rp_config *cfg, yaml_node_t *m)
             else
                 st = cerr(c, v, "'builtin_lexicons' must be true or false%s", NULL);
         } else if (ks && strcmp(ks, "lexicons") == 0) {
-            if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+            if (v->type == YAML_SCALAR_NODE && !*rp_yaml_scalar(v))
                 continue;
             if (v->type != YAML_SEQUENCE_NODE)
                 return cerr(c, v, "'lexicons' must be a list of file paths%s", NULL);
             for (yaml_node_item_t *it = v->data.sequence.items.start;
                  it < v->data.sequence.items.top; it++) {
                 yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-                const char *path = scalar(e);
+                const char *path = rp_yaml_scalar(e);
                 if (!path || !*path)
                     return cerr(c, e, "a lexicon entry must be a file path%s", NULL);
                 char **nl = realloc(cfg->lexicons, (cfg->nlexicons + 1) * sizeof *nl);
@@ -210,7 +206,7 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
 {
     if (!root)
         return RP_OK; /* an empty file changes nothing */
-    if (root->type == YAML_SCALAR_NODE && !*scalar(root))
+    if (root->type == YAML_SCALAR_NODE && !*rp_yaml_scalar(root))
         return RP_OK;
     if (root->type != YAML_MAPPING_NODE)
         return cerr(c, root, "the configuration must be a mapping%s", NULL);
@@ -218,7 +214,7 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
          p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = scalar(k);
+        const char *ks = rp_yaml_scalar(k);
         rp_status st;
         if (ks && strcmp(ks, "limits") == 0)
             st = parse_limits(c, cfg, v);
@@ -235,22 +231,13 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
 static rp_status parse_into(rp_config *cfg, const char *data, size_t len, const char *name,
                             const char *base, rp_error *err)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return rp_error_set(err, RP_ENOMEM, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rp_status st = rp_error_set(err, RP_ECONFIG, "%s:%zu:%zu: %s", name,
-                                    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                                    parser.problem ? parser.problem : "YAML syntax error");
-        yaml_parser_delete(&parser);
+    rp_status st = rp_yaml_load(data, len, name, &doc, err);
+    if (st != RP_OK)
         return st;
-    }
     cctx c = {&doc, name, base, err};
-    rp_status st = parse_root(&c, cfg, yaml_document_get_root_node(&doc));
+    st = parse_root(&c, cfg, yaml_document_get_root_node(&doc));
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     return st;
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "rp_buf.h"
+#include "rp_text.h"
 
 static const struct {
     const char *name;
@@ -33,30 +34,9 @@ static const struct {
 static bool append_cp(rp_buf *b, uint32_t cp)
 {
     char e[4];
-    size_t n;
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        cp = 0xFFFD;
     if (cp == 0xA0)
         cp = ' ';
-    if (cp < 0x80) {
-        e[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        e[0] = (char)(0xC0 | (cp >> 6));
-        e[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        e[0] = (char)(0xE0 | (cp >> 12));
-        e[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        e[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        e[0] = (char)(0xF0 | (cp >> 18));
-        e[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        e[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        e[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
+    size_t n = rp_utf8_encode(cp > 0x10FFFF ? 0xFFFD : (int32_t)cp, e);
     return rp_buf_append(b, e, n) == RP_OK;
 }
 

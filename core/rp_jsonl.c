@@ -209,26 +209,8 @@ static int hex4(const char *p, uint32_t *out)
 static rp_status put_cp(rp_buf *b, uint32_t cp)
 {
     char e[4];
-    size_t n;
-    if (cp < 0x80) {
-        e[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        e[0] = (char)(0xC0 | (cp >> 6));
-        e[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        e[0] = (char)(0xE0 | (cp >> 12));
-        e[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        e[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        e[0] = (char)(0xF0 | (cp >> 18));
-        e[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        e[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        e[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
+    /* \u0000 is a real NUL here (the caller rejects it), not U+FFFD */
+    size_t n = cp == 0 ? (e[0] = '\0', 1) : rp_utf8_encode((int32_t)cp, e);
     return rp_buf_append(b, e, n);
 }
 
@@ -333,6 +315,23 @@ static rp_status jstring(jp *j, bool *has_nul)
     }
 }
 
+/* After a member or element: ',' (more follow, returns 1), the closing
+ * bracket (done, returns 0), anything else an error (returns -1, err set). */
+static int jnext(jp *j, char close, rp_status *st)
+{
+    ws(j);
+    if (j->pos < j->len && j->s[j->pos] == ',') {
+        j->pos++;
+        return 1;
+    }
+    if (j->pos < j->len && j->s[j->pos] == close) {
+        j->pos++;
+        return 0;
+    }
+    *st = jerr(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    return -1;
+}
+
 static bool jliteral(jp *j, const char *lit)
 {
     size_t n = strlen(lit);
@@ -426,16 +425,9 @@ static rp_status jskip(jp *j, int depth)
             }
             if ((st = jskip(j, depth + 1)) != RP_OK)
                 return st;
-            ws(j);
-            if (j->pos < j->len && j->s[j->pos] == ',') {
-                j->pos++;
-                continue;
-            }
-            if (j->pos < j->len && j->s[j->pos] == close) {
-                j->pos++;
-                return RP_OK;
-            }
-            return jerr(j, c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+            int more = jnext(j, close, &st);
+            if (more <= 0)
+                return more == 0 ? RP_OK : st;
         }
     }
     if (jliteral(j, "true") || jliteral(j, "false") || jliteral(j, "null"))
@@ -542,19 +534,8 @@ static rp_status jheaders(jp *j, rp_message *m)
                 st = rp_error_set(j->err, RP_ENOMEM, "out of memory");
                 break;
             }
-            if (!array)
+            if (!array || jnext(j, ']', &st) <= 0)
                 break;
-            ws(j);
-            if (j->pos < j->len && j->s[j->pos] == ',') {
-                j->pos++;
-                continue;
-            }
-            if (j->pos < j->len && j->s[j->pos] == ']') {
-                j->pos++;
-                break;
-            }
-            st = jerr(j, "expected ',' or ']'");
-            break;
         }
         if (st != RP_OK) {
             free(name);
@@ -562,16 +543,9 @@ static rp_status jheaders(jp *j, rp_message *m)
         }
     next:
         free(name);
-        ws(j);
-        if (j->pos < j->len && j->s[j->pos] == ',') {
-            j->pos++;
-            continue;
-        }
-        if (j->pos < j->len && j->s[j->pos] == '}') {
-            j->pos++;
-            return RP_OK;
-        }
-        return jerr(j, "expected ',' or '}'");
+        int more = jnext(j, '}', &st);
+        if (more <= 0)
+            return more == 0 ? RP_OK : st;
     }
 }
 
@@ -674,17 +648,11 @@ static rp_status parse_obj(jp *j, rp_message *m)
         }
         if (st != RP_OK)
             goto fail;
-        ws(j);
-        if (j->pos < j->len && j->s[j->pos] == ',') {
-            j->pos++;
-            continue;
-        }
-        if (j->pos < j->len && j->s[j->pos] == '}') {
-            j->pos++;
+        int more = jnext(j, '}', &st);
+        if (more < 0)
+            goto fail;
+        if (more == 0)
             break;
-        }
-        st = jerr(j, "expected ',' or '}'");
-        goto fail;
     }
 end:
     ws(j);

@@ -128,6 +128,19 @@ static rp_status slot(rp_map *map, double (**arr)[NL], size_t *n, size_t *cap, c
     return RP_OK;
 }
 
+/* "^^word$" for the trigram model into buf; returns its length, 0 if the word
+ * is too long to model. */
+static size_t pad_word(const char *w, size_t wl, char *buf, size_t size)
+{
+    if (wl + 3 > size)
+        return 0;
+    buf[0] = BOS;
+    buf[1] = BOS;
+    memcpy(buf + 2, w, wl);
+    buf[wl + 2] = EOS;
+    return wl + 3;
+}
+
 static rp_status add_token(rp_langid *m, int li, const char *w, size_t wl, double count)
 {
     uint32_t idx;
@@ -140,13 +153,9 @@ static rp_status add_token(rp_langid *m, int li, const char *w, size_t wl, doubl
      * model describes words rather than a handful of function words */
     double tw = log1p(count);
     char padded[256];
-    if (wl + 3 > sizeof padded)
+    size_t pl = pad_word(w, wl, padded, sizeof padded);
+    if (!pl)
         return RP_OK;
-    padded[0] = BOS;
-    padded[1] = BOS;
-    memcpy(padded + 2, w, wl);
-    padded[wl + 2] = EOS;
-    size_t pl = wl + 3;
     for (size_t i = 0; i + 3 <= pl; i++) {
         st = slot(&m->tri, &m->tcount, &m->ntri, &m->captri, padded + i, 3, &idx);
         if (st != RP_OK)
@@ -238,16 +247,12 @@ static void char_model(const rp_langid *m, const char *w, size_t wl, double out[
     char padded[256];
     for (int l = 0; l < NL; l++)
         out[l] = 0;
-    if (wl + 3 > sizeof padded) {
+    size_t pl = pad_word(w, wl, padded, sizeof padded);
+    if (!pl) {
         for (int l = 0; l < NL; l++)
             out[l] = (double)m->oov_unseen[l] * 20;
         return;
     }
-    padded[0] = BOS;
-    padded[1] = BOS;
-    memcpy(padded + 2, w, wl);
-    padded[wl + 2] = EOS;
-    size_t pl = wl + 3;
     for (size_t i = 0; i + 3 <= pl; i++) {
         uint32_t idx;
         if (rp_map_get(&m->tri, padded + i, 3, &idx)) {

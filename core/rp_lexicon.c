@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
+#include "rp_yaml.h"
 
 #include "rp_ac.h"
 #include "rp_buf.h"
@@ -199,14 +199,10 @@ static rp_status yerr(yctx *c, yaml_node_t *n, const char *msg, const char *deta
                         detail ? " " : "", detail ? detail : "");
 }
 
-static const char *yscalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 static rp_status yweight(yctx *c, yaml_node_t *n, double *w)
 {
-    const char *s = yscalar(n);
+    const char *s = rp_yaml_scalar(n);
     char *end;
     if (!s || !*s)
         return yerr(c, n, "weight must be a number", NULL);
@@ -236,7 +232,7 @@ static rp_status load_kwmap(yctx *c, rp_lexicon *lx, yaml_node_t *n, rp_lang lan
              p++) {
             yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
             yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-            const char *ks = yscalar(k);
+            const char *ks = rp_yaml_scalar(k);
             if (!ks)
                 return yerr(c, k, "keyword must be a string", NULL);
             double w = 0;
@@ -252,7 +248,7 @@ static rp_status load_kwmap(yctx *c, rp_lexicon *lx, yaml_node_t *n, rp_lang lan
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {
             yaml_node_t *k = yaml_document_get_node(c->doc, *it);
-            const char *ks = yscalar(k);
+            const char *ks = rp_yaml_scalar(k);
             if (!ks)
                 return yerr(c, k, "keyword must be a string", NULL);
             rp_status st = add_at(c, lx, k, lang, kind, intent, ks, 1.0);
@@ -261,7 +257,7 @@ static rp_status load_kwmap(yctx *c, rp_lexicon *lx, yaml_node_t *n, rp_lang lan
         }
         return RP_OK;
     }
-    if (n->type == YAML_SCALAR_NODE && yscalar(n)[0] == '\0')
+    if (n->type == YAML_SCALAR_NODE && rp_yaml_scalar(n)[0] == '\0')
         return RP_OK; /* empty value: nothing listed */
     return yerr(c, n, "expected a mapping of keyword: weight or a list of keywords", NULL);
 }
@@ -278,10 +274,10 @@ static rp_status load_doc(yctx *c, rp_lexicon *lx, yaml_node_t *root)
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        const char *ks = yscalar(k);
+        const char *ks = rp_yaml_scalar(k);
         if (ks && strcmp(ks, "language") == 0) {
             langnode = yaml_document_get_node(c->doc, p->value);
-            const char *ls = yscalar(langnode);
+            const char *ls = rp_yaml_scalar(langnode);
             lang = ls ? rp_lang_from_code(ls) : RP_LANG_UND;
             if (lang == RP_LANG_UND)
                 return yerr(c, langnode, "language must be one of en, de, fr, it, es, ja, not",
@@ -294,21 +290,21 @@ static rp_status load_doc(yctx *c, rp_lexicon *lx, yaml_node_t *root)
          p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *ks = yscalar(k);
+        const char *ks = rp_yaml_scalar(k);
         rp_status st = RP_OK;
         if (!ks)
             return yerr(c, k, "keys must be strings", NULL);
         if (strcmp(ks, "language") == 0)
             continue;
         if (strcmp(ks, "intents") == 0) {
-            if (v->type == YAML_SCALAR_NODE && !*yscalar(v))
+            if (v->type == YAML_SCALAR_NODE && !*rp_yaml_scalar(v))
                 continue;
             if (v->type != YAML_MAPPING_NODE)
                 return yerr(c, v, "'intents' must map intent ids to keywords", NULL);
             for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
                  q < v->data.mapping.pairs.top && st == RP_OK; q++) {
                 yaml_node_t *ik = yaml_document_get_node(c->doc, q->key);
-                const char *is = yscalar(ik);
+                const char *is = rp_yaml_scalar(ik);
                 int intent = is ? rp_intent_from_name(is) : -1;
                 if (intent < 0)
                     return yerr(c, ik, "unknown intent", is);
@@ -316,14 +312,14 @@ static rp_status load_doc(yctx *c, rp_lexicon *lx, yaml_node_t *root)
                                 RP_KW_INTENT, (rp_intent)intent);
             }
         } else if (strcmp(ks, "negation") == 0) {
-            if (v->type == YAML_SCALAR_NODE && !*yscalar(v))
+            if (v->type == YAML_SCALAR_NODE && !*rp_yaml_scalar(v))
                 continue;
             if (v->type != YAML_MAPPING_NODE)
                 return yerr(c, v, "'negation' must have 'before' and/or 'after' lists", NULL);
             for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
                  q < v->data.mapping.pairs.top && st == RP_OK; q++) {
                 yaml_node_t *nk = yaml_document_get_node(c->doc, q->key);
-                const char *ns = yscalar(nk);
+                const char *ns = rp_yaml_scalar(nk);
                 enum rp_kw_kind kind;
                 if (ns && strcmp(ns, "before") == 0)
                     kind = RP_KW_NEG_BEFORE;
@@ -348,22 +344,13 @@ static rp_status load_doc(yctx *c, rp_lexicon *lx, yaml_node_t *root)
 rp_status rp_lexicon_load_yaml(rp_lexicon *lx, const char *data, size_t len, const char *name,
                                rp_error *err)
 {
-    yaml_parser_t parser;
     yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return rp_error_set(err, RP_ENOMEM, "%s: cannot initialise YAML parser", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        rp_status st = rp_error_set(err, RP_ECONFIG, "%s:%zu:%zu: %s", name,
-                                    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                                    parser.problem ? parser.problem : "YAML syntax error");
-        yaml_parser_delete(&parser);
+    rp_status st = rp_yaml_load(data, len, name, &doc, err);
+    if (st != RP_OK)
         return st;
-    }
     yctx c = {&doc, name, err};
-    rp_status st = load_doc(&c, lx, yaml_document_get_root_node(&doc));
+    st = load_doc(&c, lx, yaml_document_get_root_node(&doc));
     yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
     return st;
 }
 

@@ -65,6 +65,32 @@ bool rp_utf8_valid(const char *s, size_t len)
     return rp_utf8_invalid_offset(s, len) == len;
 }
 
+size_t rp_utf8_encode(int32_t cp, char e[4])
+{
+    if (cp <= 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        e[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        e[0] = (char)(0xC0 | (cp >> 6));
+        e[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        e[0] = (char)(0xE0 | (cp >> 12));
+        e[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        e[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    e[0] = (char)(0xF0 | (cp >> 18));
+    e[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    e[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    e[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 enum rp_script rp_script_of(int32_t cp)
 {
     if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||

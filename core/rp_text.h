@@ -29,6 +29,10 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out);
  * stores -1 in *cp for an invalid sequence. */
 size_t rp_utf8_next(const unsigned char *s, size_t len, int32_t *cp);
 
+/* Encode a code point as UTF-8 into out (room for 4 bytes); returns the
+ * length. Surrogates, 0 and values past U+10FFFF become U+FFFD. */
+size_t rp_utf8_encode(int32_t cp, char out[4]);
+
 /* Script of a code point, as far as replyd needs to know. */
 enum rp_script { RP_SCRIPT_OTHER, RP_SCRIPT_LATIN, RP_SCRIPT_KANA, RP_SCRIPT_HAN };
 enum rp_script rp_script_of(int32_t cp);
