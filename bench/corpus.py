@@ -6,6 +6,7 @@
 # stream, and no two messages in a row are the same text.
 
 import random
+import sys
 
 LANGS = ["en", "de", "fr", "it", "es", "ja"]
 
@@ -791,3 +792,17 @@ def iso_time(ts, rng=None):
         t = _t.gmtime(ts + off * 3600)
         return _t.strftime("%Y-%m-%dT%H:%M:%S", t) + "+%02d:00" % off
     return _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(ts))
+
+
+def parse_args(argv, default_seed, usage):
+    """The generators' shared command line: N OUT [--seed=S]. Returns
+    (n, out, seed), or None after printing usage."""
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    seed = default_seed
+    for a in argv[1:]:
+        if a.startswith("--seed="):
+            seed = int(a.split("=", 1)[1])
+    if len(args) != 2:
+        sys.stderr.write(usage)
+        return None
+    return int(args[0]), args[1], seed

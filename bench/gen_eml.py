@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_eml.py N OUTDIR [--seed S]
+"""gen_eml.py N OUTDIR [--seed=S]
 
 Writes N buyer messages as MIME e-mails (about 3 KB each on average) into the Maildir OUTDIR
 (OUTDIR/new/, OUTDIR/cur/, OUTDIR/tmp/), as a marketplace relay delivers them. The mix:
@@ -278,15 +278,10 @@ def make_mail(rng, m, i):
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    seed = 20261121
-    for a in argv[1:]:
-        if a.startswith("--seed="):
-            seed = int(a.split("=", 1)[1])
-    if len(args) != 2:
-        sys.stderr.write(__doc__)
+    parsed = C.parse_args(argv, 20261121, __doc__)
+    if parsed is None:
         return 2
-    n, outdir = int(args[0]), args[1]
+    n, outdir, seed = parsed
     for sub in ("tmp", "new", "cur"):
         os.makedirs(os.path.join(outdir, sub), exist_ok=True)
     rng = random.Random(seed)

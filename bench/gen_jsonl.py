@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_jsonl.py N OUT [--seed S]
+"""gen_jsonl.py N OUT [--seed=S]
 
 Writes N buyer messages as JSON Lines to OUT ("-" for standard output): about 500 bytes a
 line on average, in six languages (en, de, fr, it, es, ja), with id, marketplace, from (a relay
@@ -29,16 +29,11 @@ def quoted_history(rng, m):
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    seed = 20261120
-    for a in argv[1:]:
-        if a.startswith("--seed="):
-            seed = int(a.split("=", 1)[1])
-    if len(args) != 2:
-        sys.stderr.write(__doc__)
+    parsed = C.parse_args(argv, 20261120, __doc__)
+    if parsed is None:
         return 2
-    n = int(args[0])
-    out = sys.stdout if args[1] == "-" else open(args[1], "w", encoding="utf-8", newline="\n")
+    n, target, seed = parsed
+    out = sys.stdout if target == "-" else open(target, "w", encoding="utf-8", newline="\n")
     rng = random.Random(seed)
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     buf = []

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_lexicon.py N OUTDIR [--seed S]
+"""gen_lexicon.py N OUTDIR [--seed=S]
 
 Writes a synthetic intent lexicon of N keywords in total (format: docs/lexicon-format.md),
 spread evenly over the six languages (en, de, fr, it, es, ja) and the 13 intents, for
@@ -27,6 +27,9 @@ same files.
 import os
 import random
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus as C  # noqa: E402
 
 LANGS = ["en", "de", "fr", "it", "es", "ja"]
 INTENTS = ["order_status", "not_received", "cancel_order", "return_request", "refund_status",
@@ -209,15 +212,10 @@ def build(rng, lang, n):
 
 
 def main(argv):
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    seed = 20261122
-    for a in argv[1:]:
-        if a.startswith("--seed="):
-            seed = int(a.split("=", 1)[1])
-    if len(args) != 2:
-        sys.stderr.write(__doc__)
+    parsed = C.parse_args(argv, 20261122, __doc__)
+    if parsed is None:
         return 2
-    n, outdir = int(args[0]), args[1]
+    n, outdir, seed = parsed
     if n < len(LANGS):
         sys.stderr.write("gen_lexicon.py: N must be at least %d\n" % len(LANGS))
         return 2

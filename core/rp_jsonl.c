@@ -315,6 +315,23 @@ static rp_status jstring(jp *j, bool *has_nul)
     }
 }
 
+/* At an opening bracket: consumes it; returns 0 for an empty container
+ * (closing bracket consumed too), 1 when members follow, -1 when there is
+ * no opening bracket (nothing consumed). */
+static int jopen(jp *j, char open, char close)
+{
+    ws(j);
+    if (j->pos >= j->len || j->s[j->pos] != open)
+        return -1;
+    j->pos++;
+    ws(j);
+    if (j->pos < j->len && j->s[j->pos] == close) {
+        j->pos++;
+        return 0;
+    }
+    return 1;
+}
+
 /* After a member or element: ',' (more follow, returns 1), the closing
  * bracket (done, returns 0), anything else an error (returns -1, err set). */
 static int jnext(jp *j, char close, rp_status *st)
@@ -407,12 +424,8 @@ static rp_status jskip(jp *j, int depth)
         return jstring(j, &nul);
     if (c == '{' || c == '[') {
         char close = c == '{' ? '}' : ']';
-        j->pos++;
-        ws(j);
-        if (j->pos < j->len && j->s[j->pos] == close) {
-            j->pos++;
+        if (jopen(j, c, close) == 0)
             return RP_OK;
-        }
         for (;;) {
             if (c == '{') {
                 ws(j);
@@ -485,14 +498,11 @@ static rp_status jheaders(jp *j, rp_message *m)
     ws(j);
     if (jliteral(j, "null"))
         return RP_OK;
-    if (j->pos >= j->len || j->s[j->pos] != '{')
+    int members = jopen(j, '{', '}');
+    if (members < 0)
         return type_error(j, "field \"%s\" must be an object", "headers");
-    j->pos++;
-    ws(j);
-    if (j->pos < j->len && j->s[j->pos] == '}') {
-        j->pos++;
+    if (members == 0)
         return RP_OK;
-    }
     for (;;) {
         bool nul;
         ws(j);
@@ -578,15 +588,11 @@ static rp_status parse_obj(jp *j, rp_message *m)
     char *received = NULL;
     bool received_int = false, received_present = false;
     long long received_iv = 0;
-    ws(j);
-    if (j->pos >= j->len || j->s[j->pos] != '{')
+    int members = jopen(j, '{', '}');
+    if (members < 0)
         return rp_error_set(j->err, RP_EPARSE, "a message must be a JSON object");
-    j->pos++;
-    ws(j);
-    if (j->pos < j->len && j->s[j->pos] == '}') {
-        j->pos++;
+    if (members == 0)
         goto end;
-    }
     for (;;) {
         bool nul;
         ws(j);
