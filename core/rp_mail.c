@@ -689,8 +689,11 @@ static bool ieq(const char *a, size_t alen, const char *b)
 
 /* Content-Type: type/subtype and the charset parameter. Returns false when
  * the value is beyond the fast path (RFC 2231 parameters, odd syntax). */
-static bool parse_content_type(const char *v, char *type, size_t tsz, char *charset, size_t csz)
+static bool parse_content_type(const char *v, char *type, size_t tsz, char *charset, size_t csz,
+                               char *boundary, size_t bsz)
 {
+    if (boundary)
+        boundary[0] = '\0';
     const char *p = v;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
@@ -719,7 +722,7 @@ static bool parse_content_type(const char *v, char *type, size_t tsz, char *char
         if (*p != '=' || memchr(name, '*', nl))
             return false;
         p++;
-        char val[64];
+        char val[128];
         size_t vl = 0;
         if (*p == '"') {
             p++;
@@ -745,6 +748,10 @@ static bool parse_content_type(const char *v, char *type, size_t tsz, char *char
             if (vl + 1 > csz)
                 return false;
             memcpy(charset, val, vl + 1);
+        } else if (boundary && ieq(name, nl, "boundary")) {
+            if (vl == 0 || vl + 1 > bsz || vl + 1 >= sizeof val)
+                return false;
+            memcpy(boundary, val, vl + 1);
         }
     }
     return true;
@@ -879,6 +886,130 @@ static rp_status add_headers(rp_message *m, const rawhdr *h, size_t nh)
     return RP_OK;
 }
 
+enum { ENC_RAW, ENC_QP, ENC_B64 };
+
+/* The transfer encoding named by a Content-Transfer-Encoding value, or -1
+ * when it is beyond the fast path. */
+static int parse_cte(const char *cte)
+{
+    if (!cte)
+        return ENC_RAW;
+    const char *p = cte + strspn(cte, " \t\r\n");
+    size_t n = strcspn(p, " \t\r\n;(");
+    if (p[n + strspn(p + n, " \t\r\n")] != '\0')
+        return -1; /* anything after the token: GMime decides */
+    if (ieq(p, n, "quoted-printable"))
+        return ENC_QP;
+    if (ieq(p, n, "base64"))
+        return ENC_B64;
+    if (ieq(p, n, "7bit") || ieq(p, n, "8bit") || ieq(p, n, "binary") || n == 0)
+        return ENC_RAW;
+    return -1;
+}
+
+/* One part of a simple multipart: its type, charset, encoding and body. */
+typedef struct leaf {
+    const char *body;
+    size_t len;
+    char type[64];
+    char charset[64];
+    int enc;
+    bool attachment;
+} leaf;
+
+static bool parse_leaf(const char *p, size_t n, leaf *lf)
+{
+    rawhdr h[MAX_FAST_HEADERS];
+    size_t nh = 0, body = 0;
+    bool ok = header_block(p, n, h, &nh, &body);
+    const char *ctype = NULL, *cte = NULL, *disp = NULL;
+    for (size_t i = 0; ok && i < nh; i++) {
+        const char *v = h[i].value.data ? h[i].value.data : "";
+        const char **slot = ieq(h[i].name, h[i].name_len, "content-type") ? &ctype
+                            : ieq(h[i].name, h[i].name_len, "content-transfer-encoding") ? &cte
+                            : ieq(h[i].name, h[i].name_len, "content-disposition") ? &disp
+                                                                                     : NULL;
+        if (slot && *slot)
+            ok = false; /* repeated: let GMime decide */
+        else if (slot)
+            *slot = v;
+    }
+    if (ok) {
+        if (ctype)
+            ok = parse_content_type(ctype, lf->type, sizeof lf->type, lf->charset,
+                                    sizeof lf->charset, NULL, 0);
+        else {
+            strcpy(lf->type, "text/plain");
+            lf->charset[0] = '\0';
+        }
+    }
+    if (ok && (strncmp(lf->type, "multipart/", 10) == 0 || strncmp(lf->type, "message/", 8) == 0))
+        ok = false; /* nested structure: GMime */
+    if (ok && (lf->enc = parse_cte(cte)) < 0)
+        ok = false;
+    if (ok) {
+        const char *dp = disp ? disp + strspn(disp, " \t\r\n") : "";
+        lf->attachment = strncasecmp(dp, "attachment", 10) == 0;
+        lf->body = p + body;
+        lf->len = n - body;
+    }
+    for (size_t i = 0; i < nh; i++)
+        rp_buf_free(&h[i].value);
+    return ok;
+}
+
+#define MAX_FAST_PARTS 16
+
+/* Split a multipart body on its boundary into leaf parts. Returns false when
+ * the structure is beyond the fast path (no closing delimiter, nested or odd
+ * parts, too many parts). */
+static bool split_multipart(const char *b, size_t n, const char *boundary, leaf *parts,
+                            size_t *count)
+{
+    size_t bl = strlen(boundary);
+    const char *p = b, *end = b + n, *part = NULL;
+    *count = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *next = nl ? nl + 1 : end;
+        size_t ll = (size_t)(le - p);
+        if (ll >= 2 + bl && p[0] == '-' && p[1] == '-' && memcmp(p + 2, boundary, bl) == 0) {
+            const char *r = p + 2 + bl;
+            bool close = le - r >= 2 && r[0] == '-' && r[1] == '-';
+            if (close)
+                r += 2;
+            while (r < le && (*r == ' ' || *r == '\t' || *r == '\r'))
+                r++;
+            if (r == le) {
+                if (part) {
+                    /* the line break before a delimiter belongs to it; line
+                     * ends that differ from the delimiter's own are left to
+                     * GMime, which reads them its own way */
+                    const char *pe = p;
+                    bool crlf_delim = le > p && le[-1] == '\r';
+                    if (pe > part && pe[-1] == '\n')
+                        pe--;
+                    bool crlf_before = pe > part && pe[-1] == '\r';
+                    if (crlf_before)
+                        pe--;
+                    if (crlf_before != crlf_delim)
+                        return false;
+                    if (*count == MAX_FAST_PARTS ||
+                        !parse_leaf(part, (size_t)(pe - part), &parts[*count]))
+                        return false;
+                    (*count)++;
+                }
+                if (close)
+                    return *count > 0;
+                part = next;
+            }
+        }
+        p = next;
+    }
+    return false; /* no closing delimiter: GMime copes */
+}
+
 static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, rp_error *err)
 {
     rawhdr h[MAX_FAST_HEADERS];
@@ -917,26 +1048,51 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
                 *slot = v;
         }
     }
-    char type[64], charset[64];
+    char type[64], charset[64], boundary[128];
+    const char *bp = d + pos;
+    size_t bl = len - pos;
+    leaf parts[MAX_FAST_PARTS];
+    size_t nparts = 0;
+    const leaf *html_part = NULL;
     if (ctype) {
-        if (!parse_content_type(ctype, type, sizeof type, charset, sizeof charset))
-            goto out;
-        if (strcmp(type, "text/plain") != 0 && strcmp(type, "text/html") != 0)
+        if (!parse_content_type(ctype, type, sizeof type, charset, sizeof charset, boundary,
+                                sizeof boundary))
             goto out;
     } else {
         strcpy(type, "text/plain");
         charset[0] = '\0';
+        boundary[0] = '\0';
     }
-    enum { ENC_RAW, ENC_QP, ENC_B64 } enc = ENC_RAW;
-    if (cte) {
-        const char *p = cte + strspn(cte, " \t\r\n");
-        size_t n = strcspn(p, " \t\r\n;(");
-        if (ieq(p, n, "quoted-printable"))
-            enc = ENC_QP;
-        else if (ieq(p, n, "base64"))
-            enc = ENC_B64;
-        else if (!(ieq(p, n, "7bit") || ieq(p, n, "8bit") || ieq(p, n, "binary") || n == 0))
+    int enc = parse_cte(cte);
+    if (enc < 0)
+        goto out;
+    if ((strcmp(type, "multipart/alternative") == 0 || strcmp(type, "multipart/mixed") == 0) &&
+        boundary[0] && enc == ENC_RAW) {
+        /* a single level of parts: the text as GMime would pick it (first
+         * text/plain that is no attachment, else the first such text/html) */
+        if (!split_multipart(bp, bl, boundary, parts, &nparts))
             goto out;
+        const leaf *plain = NULL;
+        for (size_t i = 0; i < nparts; i++) {
+            if (parts[i].attachment)
+                continue;
+            if (!plain && strcmp(parts[i].type, "text/plain") == 0)
+                plain = &parts[i];
+            else if (!html_part && strcmp(parts[i].type, "text/html") == 0)
+                html_part = &parts[i];
+        }
+        const leaf *pick = plain ? plain : html_part;
+        if (!pick)
+            goto out;
+        if (pick == html_part)
+            html_part = NULL;
+        bp = pick->body;
+        bl = pick->len;
+        memcpy(type, pick->type, sizeof type);
+        memcpy(charset, pick->charset, sizeof charset);
+        enc = pick->enc;
+    } else if (strcmp(type, "text/plain") != 0 && strcmp(type, "text/html") != 0) {
+        goto out;
     }
 
     /* from here on the message is ours */
@@ -980,8 +1136,8 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
     }
     rp_buf body = {0};
     rp_status ds = RP_OK;
-    const char *bp = d + pos;
-    size_t bl = len - pos;
+decode:
+    rp_buf_reset(&body);
     if (enc == ENC_QP || enc == ENC_B64)
         ds = decode_cte(enc == ENC_QP, bp, bl, &body);
     else
@@ -999,6 +1155,19 @@ static int fast_parse(rp_message *m, const char *d, size_t len, rp_status *st, r
         free(text);
         text = NULL;
         *st = rp_error_set(err, RP_EPARSE, "text part contains NUL bytes");
+    }
+    /* an empty text/plain beside an HTML part: take the HTML, as the GMime
+     * path does */
+    if (*st == RP_OK && html_part && text[strspn(text, " \t\r\n")] == '\0') {
+        free(text);
+        text = NULL;
+        bp = html_part->body;
+        bl = html_part->len;
+        memcpy(type, html_part->type, sizeof type);
+        memcpy(charset, html_part->charset, sizeof charset);
+        enc = html_part->enc;
+        html_part = NULL;
+        goto decode;
     }
     if (*st == RP_OK && strcmp(type, "text/html") == 0) {
         char *t2 = rp_html_to_text(text, tl);
