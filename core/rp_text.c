@@ -384,6 +384,24 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
                 continue;
             }
         }
+        /* general punctuation (U+2000..U+206F: dashes, curly quotes, bullets,
+         * spaces) holds no letters: a separator, or a clause break for the
+         * dot leaders and doubled marks */
+        if (c == 0xE2 && i + 2 < len && (p[i + 1] == 0x80 || p[i + 1] == 0x81) &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            int32_t cp = 0x2000 | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+            if (cp < 0x2070 && cp != 0x2017 && cp != 0x203E) { /* those two fold to marks */
+                out->data[out->len] = '\0';
+                bool brk = cp == 0x2024 || cp == 0x2025 || cp == 0x2026 || cp == 0x203C ||
+                           (cp >= 0x2047 && cp <= 0x2049);
+                rc = brk ? emit_boundary(&st) : emit_space(&st);
+                if (rc == RP_OK)
+                    rc = rp_buf_reserve(out, len - i + 2);
+                st.prev_latin = false;
+                i += 3;
+                continue;
+            }
+        }
         /* kana and kanji are already in folded form: copied as they are,
          * unless a combining sound mark follows */
         if (c >= 0xE3 && c <= 0xE9 && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
@@ -403,9 +421,55 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
                 continue;
             }
         }
+        /* full-width ASCII (common in Japanese text) is ASCII under NFKC */
+        if (c == 0xEF && i + 2 < len && (p[i + 1] == 0xBC || p[i + 1] == 0xBD) &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            int32_t cp = 0xF000 | ((int32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+            if (cp >= 0xFF01 && cp <= 0xFF5E) {
+                char f = ascii_fold[cp - 0xFEE0];
+                out->data[out->len] = '\0';
+                if (f > ' ') {
+                    rc = emit_cp(&st, (unsigned char)f);
+                    st.prev_latin = f >= 'a';
+                } else {
+                    rc = f == '\n' ? emit_boundary(&st) : emit_space(&st);
+                    st.prev_latin = false;
+                }
+                if (rc == RP_OK)
+                    rc = rp_buf_reserve(out, len - i + 2);
+                i += 3;
+                continue;
+            }
+        }
+        /* Japanese punctuation: 、。 end a clause, brackets and the like separate */
+        if (c == 0xE3 && i + 2 < len && p[i + 1] == 0x80 && (p[i + 2] & 0xC0) == 0x80) {
+            int32_t cp = 0x3000 | (p[i + 2] & 0x3F);
+            if (cp <= 0x3002 || (cp >= 0x3008 && cp <= 0x3011) || (cp >= 0x3014 && cp <= 0x301F)) {
+                out->data[out->len] = '\0';
+                rc = (cp == 0x3001 || cp == 0x3002) ? emit_boundary(&st) : emit_space(&st);
+                if (rc == RP_OK)
+                    rc = rp_buf_reserve(out, len - i + 2);
+                st.prev_latin = false;
+                i += 3;
+                continue;
+            }
+        }
+        /* anything else: the general path, one character at a time with the
+         * marks and sound marks that compose with it */
         size_t j = i;
-        while (j < len && p[j] >= 0x80)
-            j++;
+        int32_t cp0;
+        j += rp_utf8_next(p + j, len - j, &cp0);
+        while (j < len && p[j] >= 0x80) {
+            int32_t cp;
+            size_t k = rp_utf8_next(p + j, len - j, &cp);
+            bool joins = (cp >= 0x0300 && cp <= 0x036F) || cp == 0x3099 || cp == 0x309A ||
+                         cp == 0xFF9E || cp == 0xFF9F || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+                         (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+                         (cp >= 0xFE20 && cp <= 0xFE2F);
+            if (!joins)
+                break;
+            j += k;
+        }
         out->data[out->len] = '\0';
         rc = fold_run(&st, p + i, j - i);
         if (rc == RP_OK)
