@@ -359,6 +359,15 @@ static bool jliteral(jp *j, const char *lit)
     return false;
 }
 
+/* Skip a run of digits; returns how many there were. */
+static size_t skip_digits(jp *j)
+{
+    size_t start = j->pos;
+    while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
+        j->pos++;
+    return j->pos - start;
+}
+
 /* Parse a JSON number; *is_int tells whether it is a plain integer that fits. */
 static rp_status jnumber(jp *j, bool *is_int, long long *ival)
 {
@@ -370,16 +379,12 @@ static rp_status jnumber(jp *j, bool *is_int, long long *ival)
     if (j->s[j->pos] == '0')
         j->pos++;
     else
-        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
-            j->pos++;
+        skip_digits(j);
     *is_int = true;
     if (j->pos < j->len && j->s[j->pos] == '.') {
         *is_int = false;
         j->pos++;
-        size_t d = j->pos;
-        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
-            j->pos++;
-        if (j->pos == d)
+        if (!skip_digits(j))
             return jerr(j, "invalid number");
     }
     if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
@@ -387,10 +392,7 @@ static rp_status jnumber(jp *j, bool *is_int, long long *ival)
         j->pos++;
         if (j->pos < j->len && (j->s[j->pos] == '+' || j->s[j->pos] == '-'))
             j->pos++;
-        size_t d = j->pos;
-        while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
-            j->pos++;
-        if (j->pos == d)
+        if (!skip_digits(j))
             return jerr(j, "invalid number");
     }
     if (*is_int) {

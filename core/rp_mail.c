@@ -157,21 +157,6 @@ static int hexval(char c)
     return -1;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Parse one encoded word at s; on success fill charset (<= 63 bytes), the
  * decoded bytes appended to out, and return its length; 0 if not one. */
 static size_t encoded_word(const char *s, char charset[64], rp_buf *out, bool *oom)
@@ -203,27 +188,24 @@ static size_t encoded_word(const char *s, char charset[64], rp_buf *out, bool *o
             int h, l;
             if (*p == '_')
                 *oom = rp_buf_append_char(out, ' ') != RP_OK;
-            else if (*p == '=' && p + 2 < end + 1 && (h = hexval(p[1])) >= 0 &&
+            else if (*p == '=' && p + 2 < end && (h = hexval(p[1])) >= 0 &&
                      (l = hexval(p[2])) >= 0) {
                 *oom = rp_buf_append_char(out, (char)(h * 16 + l)) != RP_OK;
                 p += 2;
             } else
                 *oom = rp_buf_append_char(out, *p) != RP_OK;
         }
+    } else if (rp_buf_reserve(out, (size_t)(end - text)) != RP_OK) {
+        *oom = true;
     } else {
-        unsigned acc = 0;
-        int bits = 0;
-        for (const char *p = text; p < end && !*oom; p++) {
-            int v = b64val(*p);
-            if (v < 0)
-                continue; /* padding and junk */
-            acc = (acc << 6) | (unsigned)v;
-            bits += 6;
-            if (bits >= 8) {
-                bits -= 8;
-                *oom = rp_buf_append_char(out, (char)((acc >> bits) & 0xFF)) != RP_OK;
-            }
-        }
+        /* GMime's decoder, as for base64 bodies: lenient about junk */
+        int state = 0;
+        guint32 save = 0;
+        out->len += g_mime_encoding_base64_decode_step((const unsigned char *)text,
+                                                       (size_t)(end - text),
+                                                       (unsigned char *)out->data + out->len,
+                                                       &state, &save);
+        out->data[out->len] = '\0';
     }
     return (size_t)(end + 2 - s);
 }
