@@ -4,7 +4,8 @@
 set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libgmime-3.0-dev liblua5.4-dev libjansson-dev
-      libutf8proc-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev"
+      libutf8proc-dev libyaml-dev libsqlite3-dev libcurl4-openssl-dev libicu-dev
+      libical-dev"
 case "$what" in
   build) ;;
   test) pkgs="$pkgs libcmocka-dev python3" ;;
