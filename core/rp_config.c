@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "rp_yaml.h"
 
 #include "rp_buf.h"
 #include "rp_embedded.h"
+#include "rp_langid.h"
+#include "rp_schedule.h"
 
 rp_status rp_read_file(const char *path, size_t max, char **data, size_t *len, rp_error *err)
 {
@@ -44,15 +47,56 @@ rp_status rp_read_file(const char *path, size_t max, char **data, size_t *len, r
     return *data ? RP_OK : rp_error_set(err, RP_ENOMEM, "out of memory");
 }
 
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_holidays(rp_config *c)
+{
+    for (size_t i = 0; i < c->nholidays; i++)
+        free(c->holidays[i].name);
+    free(c->holidays);
+    c->holidays = NULL;
+    c->nholidays = 0;
+}
+
 void rp_config_free(rp_config *c)
 {
     if (!c)
         return;
     free(c->path);
-    for (size_t i = 0; i < c->nlexicons; i++)
-        free(c->lexicons[i]);
-    free(c->lexicons);
+    free_strv(c->lexicons, c->nlexicons);
+    free(c->seller_name);
+    free(c->team_time_zone);
+    for (int i = 0; i < 7; i++)
+        free(c->hours[i]);
+    free_holidays(c);
+    free_strv(c->holiday_files, c->nholiday_files);
+    for (size_t i = 0; i < c->nmarketplaces; i++) {
+        free(c->marketplaces[i].domain);
+        free(c->marketplaces[i].language);
+        free(c->marketplaces[i].time_zone);
+        free(c->marketplaces[i].sender);
+    }
+    free(c->marketplaces);
+    free_strv(c->rule_paths, c->nrule_paths);
+    free_strv(c->template_dirs, c->ntemplate_dirs);
+    free_strv(c->allowed_domains, c->nallowed_domains);
+    free(c->fallback_template);
     free(c);
+}
+
+const rp_marketplace_cfg *rp_config_marketplace(const rp_config *c, const char *domain)
+{
+    if (!domain)
+        return NULL;
+    for (size_t i = 0; i < c->nmarketplaces; i++)
+        if (strcasecmp(c->marketplaces[i].domain, domain) == 0)
+            return &c->marketplaces[i];
+    return NULL;
 }
 
 typedef struct cctx {
@@ -67,7 +111,7 @@ static rp_status cerr(cctx *c, yaml_node_t *n, const char *fmt, const char *a)
 
 static rp_status cerr(cctx *c, yaml_node_t *n, const char *fmt, const char *a)
 {
-    char msg[200];
+    char msg[640];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     snprintf(msg, sizeof msg, fmt, a ? a : "");
@@ -202,6 +246,391 @@ static rp_status parse_classifier(cctx *c, rp_config *cfg, yaml_node_t *m)
     return RP_OK;
 }
 
+
+static rp_status get_bool(cctx *c, yaml_node_t *v, const char *key, bool *out)
+{
+    const char *b = rp_yaml_scalar(v);
+    if (b && (strcmp(b, "true") == 0 || strcmp(b, "yes") == 0))
+        *out = true;
+    else if (b && (strcmp(b, "false") == 0 || strcmp(b, "no") == 0))
+        *out = false;
+    else
+        return cerr(c, v, "'%s' must be true or false", key);
+    return RP_OK;
+}
+
+/* Replace *dst by a copy of a non-empty scalar. */
+static rp_status get_str(cctx *c, yaml_node_t *v, const char *key, char **dst)
+{
+    const char *s = rp_yaml_scalar(v);
+    if (!s || !*s)
+        return cerr(c, v, "'%s' must be a non-empty text", key);
+    char *d = rp_strdup(s);
+    if (!d)
+        return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+    free(*dst);
+    *dst = d;
+    return RP_OK;
+}
+
+/* Replace a list of strings (paths are resolved against the config's folder). */
+static rp_status get_strv(cctx *c, yaml_node_t *v, const char *key, bool paths, char ***dst,
+                          size_t *n)
+{
+    char **out = NULL;
+    size_t cnt = 0;
+    if (!(v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v))) {
+        if (v->type != YAML_SEQUENCE_NODE)
+            return cerr(c, v, "'%s' must be a list", key);
+        size_t total = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        out = calloc(total ? total : 1, sizeof *out);
+        if (!out)
+            return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+            const char *s = rp_yaml_scalar(e);
+            if (!s || !*s) {
+                free_strv(out, cnt);
+                return cerr(c, e, "every entry of '%s' must be a non-empty text", key);
+            }
+            out[cnt] = paths ? resolve(c->base, s) : rp_strdup(s);
+            if (!out[cnt]) {
+                free_strv(out, cnt);
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            }
+            cnt++;
+        }
+    }
+    free_strv(*dst, *n);
+    *dst = out;
+    *n = cnt;
+    return RP_OK;
+}
+
+#define FOR_PAIRS(m, k, v)                                                                     \
+    for (yaml_node_pair_t *p_##k = (m)->data.mapping.pairs.start;                              \
+         p_##k < (m)->data.mapping.pairs.top &&                                                \
+         ((k) = yaml_document_get_node(c->doc, p_##k->key),                                   \
+         (v) = yaml_document_get_node(c->doc, p_##k->value), 1);                              \
+         p_##k++)
+
+static rp_status need_map(cctx *c, yaml_node_t *m, const char *key)
+{
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return cerr(c, m, "'%s' must be a mapping", key);
+    return RP_OK;
+}
+
+static rp_status parse_seller(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "seller");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "name") == 0)
+            st = get_str(c, v, "name", &cfg->seller_name);
+        else
+            st = cerr(c, k, "unknown key in 'seller': %s", ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status check_zone(cctx *c, yaml_node_t *v)
+{
+    rp_tz *tz = NULL;
+    rp_error e;
+    if (rp_tz_open(rp_yaml_scalar(v), &tz, &e) != RP_OK)
+        return cerr(c, v, "%s", e.msg);
+    rp_tz_free(tz);
+    return RP_OK;
+}
+
+static rp_status parse_team(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "team");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "time_zone") == 0) {
+            if ((st = get_str(c, v, "time_zone", &cfg->team_time_zone)) == RP_OK)
+                st = check_zone(c, v);
+        } else if (ks && strcmp(ks, "business_hours") == 0) {
+            if ((st = need_map(c, v, "business_hours")) != RP_OK)
+                return st;
+            yaml_node_t *dk, *dv;
+            FOR_PAIRS(v, dk, dv)
+            {
+                const char *day = rp_yaml_scalar(dk);
+                int wd = day ? rp_weekday_parse(day) : -1;
+                if (wd < 0)
+                    return cerr(c, dk, "unknown weekday '%s' (mon, tue, ... sun)",
+                                day ? day : "(non-scalar)");
+                const char *spec = rp_yaml_scalar(dv);
+                if (!spec)
+                    return cerr(c, dv, "hours must be text like \"09:00-17:00\" or closed%s", "");
+                /* validate now, so the error points at the line */
+                rp_tz *utc = NULL;
+                rp_error e;
+                rp_status vs = rp_tz_open("UTC", &utc, &e);
+                if (vs != RP_OK)
+                    return rp_error_set(c->err, vs, "%s", e.msg);
+                rp_schedule *tmp = rp_schedule_new(utc);
+                vs = tmp ? rp_schedule_set_day(tmp, wd, spec, &e) : RP_ENOMEM;
+                rp_schedule_free(tmp);
+                if (vs == RP_ENOMEM)
+                    return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+                if (vs != RP_OK)
+                    return cerr(c, dv, "%s", e.msg);
+                char *copy = rp_strdup(spec);
+                if (!copy)
+                    return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+                free(cfg->hours[wd]);
+                cfg->hours[wd] = copy;
+            }
+        } else {
+            st = cerr(c, k, "unknown key in 'team': %s", ks ? ks : "(non-scalar)");
+        }
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+/* "2026-12-24" (that date) or "12-24" (every year). */
+static rp_status get_holiday_date(cctx *c, yaml_node_t *v, int32_t *out, bool *yearly)
+{
+    const char *s = rp_yaml_scalar(v);
+    rp_error e;
+    if (s && strlen(s) == 5 && s[2] == '-') {
+        char full[16];
+        snprintf(full, sizeof full, "2000-%s", s); /* a leap year, so 02-29 is valid */
+        int32_t ymd;
+        if (rp_date_parse(full, &ymd, &e) != RP_OK)
+            return cerr(c, v, "invalid date '%s' (YYYY-MM-DD, or MM-DD for every year)", s);
+        *out = ymd % 10000;
+        *yearly = true;
+        return RP_OK;
+    }
+    if (!s || rp_date_parse(s, out, &e) != RP_OK)
+        return cerr(c, v, "invalid date '%s' (YYYY-MM-DD, or MM-DD for every year)",
+                    s ? s : "(non-scalar)");
+    *yearly = false;
+    return RP_OK;
+}
+
+static rp_status parse_holidays(cctx *c, rp_config *cfg, yaml_node_t *v)
+{
+    free_holidays(cfg); /* a seller's list replaces the default one */
+    if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v))
+        return RP_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cerr(c, v, "'holidays' must be a list of {name, from, to}%s", "");
+    size_t total = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    cfg->holidays = calloc(total ? total : 1, sizeof *cfg->holidays);
+    if (!cfg->holidays)
+        return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+        rp_status st = need_map(c, e, "holidays entry");
+        if (st != RP_OK)
+            return st;
+        rp_holiday_cfg *h = &cfg->holidays[cfg->nholidays++];
+        memset(h, 0, sizeof *h);
+        bool have_from = false, have_to = false, y1 = false, y2 = false;
+        yaml_node_t *k, *hv;
+        FOR_PAIRS(e, k, hv)
+        {
+            const char *ks = rp_yaml_scalar(k);
+            if (ks && strcmp(ks, "name") == 0)
+                st = get_str(c, hv, "name", &h->name);
+            else if (ks && strcmp(ks, "from") == 0) {
+                st = get_holiday_date(c, hv, &h->first, &y1);
+                have_from = true;
+            } else if (ks && strcmp(ks, "to") == 0) {
+                st = get_holiday_date(c, hv, &h->last, &y2);
+                have_to = true;
+            } else
+                st = cerr(c, k, "unknown key in a holiday: %s (name, from, to)",
+                          ks ? ks : "(non-scalar)");
+            if (st != RP_OK)
+                return st;
+        }
+        if (!h->name || !have_from)
+            return cerr(c, e, "a holiday needs 'name' and 'from'%s", "");
+        if (!have_to) {
+            h->last = h->first;
+            y2 = y1;
+        }
+        if (y1 != y2)
+            return cerr(c, e, "'from' and 'to' must both have a year or both be MM-DD%s", "");
+        h->yearly = y1;
+        if (!h->yearly && h->last < h->first)
+            return cerr(c, e, "holiday '%s' ends before it starts", h->name);
+    }
+    return RP_OK;
+}
+
+static rp_status parse_marketplaces(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "marketplaces");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *dom = rp_yaml_scalar(k);
+        if (!dom || !*dom || !strchr(dom, '.'))
+            return cerr(c, k, "a marketplace is named by its domain, e.g. amazon.de%s", "");
+        if ((st = need_map(c, v, dom)) != RP_OK)
+            return st;
+        rp_marketplace_cfg *mp = (rp_marketplace_cfg *)rp_config_marketplace(cfg, dom);
+        if (!mp) {
+            rp_marketplace_cfg *n = realloc(cfg->marketplaces, (cfg->nmarketplaces + 1) * sizeof *n);
+            if (!n)
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->marketplaces = n;
+            mp = &n[cfg->nmarketplaces];
+            memset(mp, 0, sizeof *mp);
+            if (!(mp->domain = rp_strdup(dom)))
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->nmarketplaces++;
+        }
+        yaml_node_t *fk, *fv;
+        FOR_PAIRS(v, fk, fv)
+        {
+            const char *ks = rp_yaml_scalar(fk);
+            if (ks && strcmp(ks, "language") == 0) {
+                const char *l = rp_yaml_scalar(fv);
+                if (!l || rp_lang_from_code(l) == RP_LANG_UND)
+                    return cerr(c, fv, "language must be one of en, de, fr, it, es, ja%s", "");
+                st = get_str(c, fv, "language", &mp->language);
+            } else if (ks && strcmp(ks, "time_zone") == 0) {
+                if ((st = get_str(c, fv, "time_zone", &mp->time_zone)) == RP_OK)
+                    st = check_zone(c, fv);
+            } else if (ks && strcmp(ks, "sender") == 0) {
+                const char *a = rp_yaml_scalar(fv);
+                if (!a || !strchr(a, '@'))
+                    return cerr(c, fv, "sender must be an e-mail address%s", "");
+                st = get_str(c, fv, "sender", &mp->sender);
+            } else {
+                st = cerr(c, fk, "unknown key in a marketplace: %s (language, time_zone, sender)",
+                          ks ? ks : "(non-scalar)");
+            }
+            if (st != RP_OK)
+                return st;
+        }
+    }
+    return RP_OK;
+}
+
+static rp_status parse_library(cctx *c, yaml_node_t *m, const char *section, const char *list_key,
+                               bool *builtin, char ***list, size_t *n)
+{
+    rp_status st = need_map(c, m, section);
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "builtin") == 0)
+            st = get_bool(c, v, "builtin", builtin);
+        else if (ks && strcmp(ks, list_key) == 0)
+            st = get_strv(c, v, list_key, true, list, n);
+        else {
+            char msg[96];
+            snprintf(msg, sizeof msg, "unknown key in '%s': %s (builtin, %s)", section,
+                     ks ? ks : "(non-scalar)", list_key);
+            st = cerr(c, k, "%s", msg);
+        }
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_compliance(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "compliance");
+    yaml_node_t *k, *v;
+    unsigned long long u;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "allowed_domains") == 0)
+            st = get_strv(c, v, "allowed_domains", false, &cfg->allowed_domains,
+                          &cfg->nallowed_domains);
+        else if (ks && strcmp(ks, "allow_phone") == 0)
+            st = get_bool(c, v, "allow_phone", &cfg->allow_phone);
+        else if (ks && strcmp(ks, "max_subject_chars") == 0) {
+            if ((st = get_uint(c, v, 10, 10000, &u)) == RP_OK)
+                cfg->max_subject_chars = (unsigned)u;
+        } else if (ks && strcmp(ks, "max_body_chars") == 0) {
+            if ((st = get_uint(c, v, 100, 100000, &u)) == RP_OK)
+                cfg->max_body_chars = (unsigned)u;
+        } else
+            st = cerr(c, k, "unknown key in 'compliance': %s", ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_lua(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "lua");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "instruction_limit") == 0)
+            st = get_uint(c, v, 1000, 1000000000ull, &cfg->lua_instructions);
+        else if (ks && strcmp(ks, "memory_limit") == 0)
+            st = get_uint(c, v, 65536, 1ull << 32, &cfg->lua_memory);
+        else
+            st = cerr(c, k, "unknown key in 'lua': %s (instruction_limit, memory_limit)",
+                      ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_safety(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "safety");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "never_auto_send_high_risk") == 0)
+            st = get_bool(c, v, "never_auto_send_high_risk", &cfg->never_auto_send_high_risk);
+        else if (ks && strcmp(ks, "fallback_template") == 0)
+            st = get_str(c, v, "fallback_template", &cfg->fallback_template);
+        else
+            st = cerr(c, k, "unknown key in 'safety': %s", ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
 static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
 {
     if (!root)
@@ -220,6 +649,32 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
             st = parse_limits(c, cfg, v);
         else if (ks && strcmp(ks, "classifier") == 0)
             st = parse_classifier(c, cfg, v);
+        else if (ks && strcmp(ks, "seller") == 0)
+            st = parse_seller(c, cfg, v);
+        else if (ks && strcmp(ks, "team") == 0)
+            st = parse_team(c, cfg, v);
+        else if (ks && strcmp(ks, "holidays") == 0)
+            st = parse_holidays(c, cfg, v);
+        else if (ks && strcmp(ks, "holiday_files") == 0)
+            st = get_strv(c, v, "holiday_files", true, &cfg->holiday_files, &cfg->nholiday_files);
+        else if (ks && strcmp(ks, "marketplaces") == 0)
+            st = parse_marketplaces(c, cfg, v);
+        else if (ks && strcmp(ks, "rules") == 0)
+            st = parse_library(c, v, "rules", "paths", &cfg->builtin_rules, &cfg->rule_paths,
+                               &cfg->nrule_paths);
+        else if (ks && strcmp(ks, "templates") == 0)
+            st = parse_library(c, v, "templates", "dirs", &cfg->builtin_templates,
+                               &cfg->template_dirs, &cfg->ntemplate_dirs);
+        else if (ks && strcmp(ks, "compliance") == 0)
+            st = parse_compliance(c, cfg, v);
+        else if (ks && strcmp(ks, "lua") == 0)
+            st = parse_lua(c, cfg, v);
+        else if (ks && strcmp(ks, "safety") == 0)
+            st = parse_safety(c, cfg, v);
+        else if (ks && (strcmp(ks, "password") == 0 || strcmp(ks, "secret") == 0 ||
+                        strcmp(ks, "api_key") == 0 || strcmp(ks, "token") == 0))
+            st = cerr(c, k, "secrets never go into the configuration file ('%s'): use an "
+                      "environment variable or a secret file", ks);
         else
             st = cerr(c, k, "unknown key: %s", ks ? ks : "(non-scalar)");
         if (st != RP_OK)
@@ -249,6 +704,13 @@ static rp_config *new_defaults(void)
     c->limits = rp_limits_default();
     c->builtin_lexicons = true;
     rp_classifier_opts_default(&c->classifier);
+    c->builtin_rules = true;
+    c->builtin_templates = true;
+    c->max_subject_chars = 200;
+    c->max_body_chars = 4000;
+    c->lua_instructions = 1000000;
+    c->lua_memory = 8u << 20;
+    c->never_auto_send_high_risk = true;
     return c;
 }
 

@@ -12,10 +12,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rp_classify.h"
 #include "rp_error.h"
 #include "rp_reader.h"
+
+/* A marketplace the seller sells on: its buyers' default language and time
+ * zone, and the seller's registered sender address there. */
+typedef struct rp_marketplace_cfg {
+    char *domain;    /* "amazon.de" */
+    char *language;  /* "de" */
+    char *time_zone; /* "Europe/Berlin" */
+    char *sender;    /* "shop-de@example.com", may be NULL */
+} rp_marketplace_cfg;
+
+/* A named holiday: inclusive dates. Yearly holidays ("12-24") have year 0 in
+ * first/last as mmdd, and may wrap over New Year ("12-31" .. "01-01"). */
+typedef struct rp_holiday_cfg {
+    char *name;
+    int32_t first, last; /* yyyymmdd, or mmdd when yearly */
+    bool yearly;
+} rp_holiday_cfg;
 
 typedef struct rp_config {
     char *path;             /* where it was read from, "(built-in)" for the default */
@@ -24,7 +42,38 @@ typedef struct rp_config {
     bool builtin_lexicons;  /* load the lexicons embedded from data/ (default true) */
     char **lexicons;        /* extra lexicon files, absolute or relative to the config */
     size_t nlexicons;
+
+    char *seller_name;      /* "Example Shop" */
+    char *team_time_zone;   /* IANA name */
+    char *hours[7];         /* per weekday Monday..Sunday: "09:00-12:30, 13:30-17:30" or "closed" */
+    rp_holiday_cfg *holidays;
+    size_t nholidays;
+    char **holiday_files;   /* .ics files */
+    size_t nholiday_files;
+    rp_marketplace_cfg *marketplaces;
+    size_t nmarketplaces;
+
+    bool builtin_rules;     /* the default rules embedded from rules/default.yaml */
+    char **rule_paths;      /* rule files (.yaml, .lua) or directories of them */
+    size_t nrule_paths;
+    bool builtin_templates; /* the starter library embedded from templates/ */
+    char **template_dirs;
+    size_t ntemplate_dirs;
+
+    char **allowed_domains; /* links to these pass compliance (besides the marketplaces') */
+    size_t nallowed_domains;
+    bool allow_phone;
+    unsigned max_subject_chars, max_body_chars;
+
+    unsigned long long lua_instructions; /* per rule call */
+    unsigned long long lua_memory;       /* bytes per Lua rule */
+
+    bool never_auto_send_high_risk; /* default true */
+    char *fallback_template;        /* drafted for approval when no rule replies; "answer_{intent}" */
 } rp_config;
+
+/* The configured marketplace for a domain, or NULL. */
+const rp_marketplace_cfg *rp_config_marketplace(const rp_config *c, const char *domain);
 
 /* The embedded default configuration. */
 rp_status rp_config_load_default(rp_config **out, rp_error *err);
