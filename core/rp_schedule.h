@@ -11,6 +11,8 @@
  * rp_schedule_free() releases everything. Strings in an rp_sched_state are
  * borrowed from the schedule. Errors come back as rp_status with an rp_error
  * message that names the offending text (and file:line for .ics input).
+ * rp_schedule_state() updates caches in the schedule and its zone, so a
+ * schedule is used by one thread at a time.
  */
 #ifndef RP_SCHEDULE_H
 #define RP_SCHEDULE_H
@@ -21,6 +23,11 @@
 
 #include "rp_error.h"
 #include "rp_tz.h"
+
+/* Same value as in rp_message.h: no such instant. */
+#ifndef RP_TIME_UNKNOWN
+#define RP_TIME_UNKNOWN INT64_MIN
+#endif
 
 typedef struct rp_schedule rp_schedule;
 
