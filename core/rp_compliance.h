@@ -5,7 +5,7 @@
  * phone numbers (unless allowed), off-platform contact (WhatsApp, WeChat,
  * LINE, Telegram, Skype, ...), review or feedback incentives or pressure,
  * marketing and coupons, emoji, and length limits. The phrase lists for the
- * six languages live in data/compliance/*.yaml (embedded); every list is
+ * six languages live in data/compliance/<lang>.yaml (embedded); every list is
  * applied whatever the reply's language, since a German reply can carry an
  * English phrase. Each finding names its check and quotes the offending text;
  * a blocking finding means the reply must never be sent automatically.
@@ -69,6 +69,11 @@ typedef struct rp_compliance_opts {
     bool allow_phone;
     size_t max_subject_chars; /* default 200 */
     size_t max_body_chars;    /* default 4000 */
+    /* Optional: one more phrase list, NUL-terminated, in the format of
+     * data/compliance/<lang>.yaml, applied with the built-in ones; its name
+     * is used in error messages ("name:line:column: reason"). */
+    const char *extra_phrases;
+    const char *extra_phrases_name;
 } rp_compliance_opts;
 
 void rp_compliance_opts_default(rp_compliance_opts *o); /* amazon.* domains */
