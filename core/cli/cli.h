@@ -12,5 +12,7 @@
 
 /* argv[0] is the command name. Returns an exit status. */
 int rp_cmd_classify(int argc, char **argv);
+int rp_cmd_process(int argc, char **argv);
+int rp_cmd_check(int argc, char **argv);
 
 #endif

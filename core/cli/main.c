@@ -15,6 +15,10 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n"
             "  classify [FILE|DIR...]   detect language and intent of each message\n"
+            "  process --dry-run [FILE|DIR...]\n"
+            "                           decide and render the replies, store and send nothing\n"
+            "  check                    validate configuration, rules and templates; run the\n"
+            "                           rule files' example cases\n"
             "\n"
             "Global options:\n"
             "  -h, --help               this help; 'replyd COMMAND --help' for a command\n"
@@ -41,6 +45,13 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "classify") == 0) {
         rp_mail_init();
         int rc = rp_cmd_classify(argc - 1, argv + 1);
+        rp_mail_shutdown();
+        return rc;
+    }
+    if (strcmp(cmd, "process") == 0 || strcmp(cmd, "check") == 0) {
+        rp_mail_init();
+        int rc = cmd[0] == 'p' ? rp_cmd_process(argc - 1, argv + 1)
+                               : rp_cmd_check(argc - 1, argv + 1);
         rp_mail_shutdown();
         return rc;
     }

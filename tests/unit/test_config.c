@@ -47,7 +47,23 @@ static void test_errors(void **st)
         {"limits:\n  max_mime_depth: 0\n", "c.yaml:2:19: expected a whole number between 1"},
         {"limits:\n  max_message_bytes: -5\n", "c.yaml:2:22"},
         {"limits:\n  max_mime_dept: 3\n", "unknown key in 'limits': max_mime_dept"},
-        {"seller: x\n", "c.yaml:1:1: unknown key: seller"},
+        {"sellr: x\n", "c.yaml:1:1: unknown key: sellr"},
+        {"seller: x\n", "c.yaml:1:9: 'seller' must be a mapping"},
+        {"team:\n  time_zone: Europe/Berlln\n", "c.yaml:2:14:"},
+        {"team:\n  business_hours:\n    mon: \"9-17\"\n", "c.yaml:3:10:"},
+        {"team:\n  business_hours:\n    mond: closed\n", "unknown weekday 'mond'"},
+        {"holidays:\n  - name: X\n    from: 2026-02-30\n", "c.yaml:3:11: invalid date"},
+        {"holidays:\n  - name: X\n    from: 2026-12-24\n    to: 12-26\n", "both have a year"},
+        {"holidays:\n  - name: X\n    from: 2026-12-24\n    to: 2026-12-20\n", "ends before"},
+        {"holidays:\n  - from: 2026-12-24\n", "needs 'name' and 'from'"},
+        {"marketplaces:\n  amazon.de: {language: pt}\n", "language must be one of"},
+        {"marketplaces:\n  amazon.de: {sender: nobody}\n", "sender must be an e-mail address"},
+        {"marketplaces:\n  amazon.de: {tz: UTC}\n", "unknown key in a marketplace: tz"},
+        {"rules:\n  builtin: 1\n", "'builtin' must be true or false"},
+        {"rules:\n  path: [a]\n", "unknown key in 'rules': path"},
+        {"compliance:\n  max_body_chars: 5\n", "between 100 and 100000"},
+        {"lua:\n  memory_limit: 10\n", "c.yaml:2:17:"},
+        {"password: hunter2\n", "secrets never go into the configuration file"},
         {"classifier:\n  min_score: abc\n", "expected a number"},
         {"classifier:\n  builtin_lexicons: maybe\n", "true or false"},
         {"classifier:\n  lexicons: x.yaml\n", "must be a list"},
@@ -67,6 +83,72 @@ static void test_errors(void **st)
     }
 }
 
+static void test_seller_settings(void **st)
+{
+    (void)st;
+    rp_config *c;
+    rp_error err;
+    assert_int_equal(rp_config_load_default(&c, &err), RP_OK);
+    assert_string_equal(c->seller_name, "Example Shop");
+    assert_string_equal(c->team_time_zone, "Europe/Berlin");
+    assert_string_equal(c->hours[0], "09:00-12:30, 13:30-17:30");
+    assert_string_equal(c->hours[6], "closed");
+    assert_int_equal(c->nholidays, 2);
+    assert_true(c->holidays[0].yearly);
+    assert_int_equal(c->holidays[0].first, 1224);
+    assert_int_equal(c->holidays[1].last, 101); /* New Year wraps */
+    const rp_marketplace_cfg *jp = rp_config_marketplace(c, "AMAZON.co.jp");
+    assert_non_null(jp);
+    assert_string_equal(jp->language, "ja");
+    assert_string_equal(jp->time_zone, "Asia/Tokyo");
+    assert_null(rp_config_marketplace(c, "ebay.de"));
+    assert_true(c->builtin_rules);
+    assert_true(c->builtin_templates);
+    assert_true(c->never_auto_send_high_risk);
+    assert_string_equal(c->fallback_template, "answer_{intent}");
+    assert_int_equal(c->max_body_chars, 4000);
+    assert_int_equal(c->lua_instructions, 1000000);
+    rp_config_free(c);
+
+    const char *y = "seller: {name: Müller Versand}\n"
+                    "team:\n  time_zone: Asia/Tokyo\n  business_hours: {sat: \"10:00-14:00\"}\n"
+                    "holidays:\n  - {name: Obon, from: 2026-08-13, to: 2026-08-16}\n"
+                    "holiday_files: [jp.ics]\n"
+                    "marketplaces:\n  amazon.de: {sender: shop-de@example.com}\n"
+                    "  amazon.nl: {language: en, time_zone: Europe/Amsterdam}\n"
+                    "rules: {builtin: false, paths: [rules, /etc/replyd/vip.lua]}\n"
+                    "templates: {dirs: [my-templates]}\n"
+                    "compliance: {allow_phone: true, allowed_domains: [example-shop.de]}\n"
+                    "safety: {never_auto_send_high_risk: false}\n";
+    assert_int_equal(rp_config_parse(y, strlen(y), "s.yaml", "/srv/shop", &c, &err), RP_OK);
+    assert_string_equal(c->seller_name, "Müller Versand");
+    assert_string_equal(c->team_time_zone, "Asia/Tokyo");
+    assert_string_equal(c->hours[5], "10:00-14:00");
+    assert_string_equal(c->hours[0], "09:00-12:30, 13:30-17:30"); /* default kept */
+    /* the seller's holiday list replaces the default one */
+    assert_int_equal(c->nholidays, 1);
+    assert_false(c->holidays[0].yearly);
+    assert_int_equal(c->holidays[0].first, 20260813);
+    assert_int_equal(c->holidays[0].last, 20260816);
+    assert_int_equal(c->nholiday_files, 1);
+    assert_string_equal(c->holiday_files[0], "/srv/shop/jp.ics");
+    /* marketplaces merge by domain */
+    const rp_marketplace_cfg *de = rp_config_marketplace(c, "amazon.de");
+    assert_string_equal(de->sender, "shop-de@example.com");
+    assert_string_equal(de->language, "de");
+    assert_string_equal(rp_config_marketplace(c, "amazon.nl")->time_zone, "Europe/Amsterdam");
+    assert_false(c->builtin_rules);
+    assert_int_equal(c->nrule_paths, 2);
+    assert_string_equal(c->rule_paths[0], "/srv/shop/rules");
+    assert_string_equal(c->rule_paths[1], "/etc/replyd/vip.lua");
+    assert_true(c->builtin_templates);
+    assert_string_equal(c->template_dirs[0], "/srv/shop/my-templates");
+    assert_true(c->allow_phone);
+    assert_string_equal(c->allowed_domains[0], "example-shop.de");
+    assert_false(c->never_auto_send_high_risk);
+    rp_config_free(c);
+}
+
 static void test_missing_file(void **st)
 {
     (void)st;
@@ -82,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_seller_settings),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
