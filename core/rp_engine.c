@@ -372,21 +372,23 @@ rp_status rp_redact(const char *text, rp_buf *out)
                 return st;
             continue;
         }
-        if (c >= '0' && c <= '9') {
+        if ((c >= '0' && c <= '9') || (c == '+' && text[i + 1] >= '0' && text[i + 1] <= '9')) {
             /* digits with phone separators; 7+ digits are masked */
-            size_t j = i, digits = 0;
+            size_t j = i + (c == '+'), digits = 0, end = j;
             while (j < n && ((text[j] >= '0' && text[j] <= '9') || text[j] == ' ' ||
                              text[j] == '-' || text[j] == '/' || text[j] == '.' ||
                              text[j] == '(' || text[j] == ')')) {
-                if (text[j] >= '0' && text[j] <= '9')
+                if (text[j] >= '0' && text[j] <= '9') {
                     digits++;
+                    end = j + 1;
+                }
                 j++;
             }
             rp_status st = digits >= 7 ? rp_buf_append_str(out, "<number>")
-                                       : rp_buf_append(out, text + i, j - i);
+                                       : rp_buf_append(out, text + i, end - i);
             if (st != RP_OK)
                 return st;
-            i = j;
+            i = end;
             continue;
         }
         rp_status st = rp_buf_append_char(out, (char)c);
