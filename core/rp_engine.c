@@ -739,10 +739,14 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
         R(reason(e, d, "outside business hours (%04d-%02d-%02d %02d:%02d %s)",
                  in.team_local.year, in.team_local.month, in.team_local.day, in.team_local.hour,
                  in.team_local.minute, e->team_tz_name));
-    for (size_t i = 0; i < res.nfailures; i++)
+    for (size_t i = 0; i < res.nfailures; i++) {
+        /* a rule's own error text may quote the message: masked like a log line */
+        rp_buf_reset(&e->tmp);
+        R(rp_redact(res.failures[i].reason, &e->tmp));
         R(reason(e, d, "rule '%s' (%s) failed: %s; the message goes to approval",
                  res.failures[i].rule->name, res.failures[i].rule->origin,
-                 res.failures[i].reason));
+                 e->tmp.data ? e->tmp.data : ""));
+    }
     for (size_t i = 0; i < res.nmatches; i++) {
         const rp_rule_match *mt = &res.matches[i];
         const rp_outcome *o = &mt->outcome;

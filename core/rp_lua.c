@@ -157,9 +157,8 @@ static void set_step(lua_State *L, lhost *h)
 
 /* Past the time limit? The clock starts at the first check: a call too
  * short to reach one (1000 instructions, 4096 pattern steps) never reads it. */
-static bool past_deadline(lua_State *L, lhost *h)
+static bool past_deadline(lhost *h)
 {
-    (void)L;
     if (!h->lim.time_ms)
         return false;
     int64_t now = now_ns();
@@ -207,7 +206,7 @@ static void charge_at(lua_State *L, uint64_t units, bool check_time, int level)
     h->used += units;
     if (!h->hit && h->used >= h->lim.instructions)
         set_hit(h, HIT_BUDGET, line_at(L, level));
-    if (!h->hit && check_time && past_deadline(L, h))
+    if (!h->hit && check_time && past_deadline(h))
         set_hit(h, HIT_TIME, line_at(L, level));
     if (h->hit)
         raise_hit(L, h);
@@ -227,7 +226,7 @@ static void lhook(lua_State *L, lua_Debug *ar)
     h->used += (uint64_t)h->step;
     if (!h->hit && h->used >= h->lim.instructions)
         set_hit(h, HIT_BUDGET, line_at(L, 0));
-    if (!h->hit && past_deadline(L, h))
+    if (!h->hit && past_deadline(h))
         set_hit(h, HIT_TIME, line_at(L, 0));
     if (h->hit)
         raise_hit(L, h);
