@@ -60,8 +60,8 @@ typedef struct rp_classification {
 } rp_classification;
 
 typedef struct rp_classify_ctx {
-    rp_buf fold_body;
-    rp_buf fold_subject;
+    rp_buf fold_body;    /* after a call: the body (first RP_CLASSIFY_MAX_BODY bytes) */
+    rp_buf fold_subject; /* and the subject, folded with rp_text_fold(); callers may read */
     rp_hits hits_body;
     rp_hits hits_subject;
     unsigned char *seen; /* per keyword flags */

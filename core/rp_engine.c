@@ -704,16 +704,13 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
         (st = rp_tz_civil(btz, now, &in.buyer_local, err)) != RP_OK ||
         (st = rp_schedule_state(e->sched, now, &in.sched, err)) != RP_OK)
         return st == RP_ENOMEM ? st : rp_error_set(err, st, "clock: %s", err->msg);
+    /* keyword conditions read the subject and body folded as the classifier
+     * just folded them (rp_classify.h): copied, not folded again */
     rp_buf_reset(&e->fold);
-    if (m->subject && (st = rp_text_fold(m->subject, strlen(m->subject), &e->fold)) != RP_OK)
+    if ((st = rp_buf_append(&e->fold, e->cctx.fold_subject.data, e->cctx.fold_subject.len)) !=
+            RP_OK ||
+        (st = rp_buf_append(&e->fold, e->cctx.fold_body.data, e->cctx.fold_body.len)) != RP_OK)
         return rp_error_set(err, st, "out of memory");
-    if (m->body) {
-        size_t bl = strlen(m->body);
-        if (bl > RP_CLASSIFY_MAX_BODY)
-            bl = RP_CLASSIFY_MAX_BODY;
-        if ((st = rp_text_fold(m->body, bl, &e->fold)) != RP_OK)
-            return rp_error_set(err, st, "out of memory");
-    }
     in.folded_body = e->fold.data ? e->fold.data : "";
     in.folded_len = e->fold.len;
     in.has_template = host_has_template;

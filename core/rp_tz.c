@@ -201,7 +201,7 @@ static rp_status offset_at(rp_tz *tz, int64_t t, int32_t *off, rp_error *err)
 
 rp_status rp_tz_civil(rp_tz *tz, int64_t t, rp_civil *out, rp_error *err)
 {
-    int32_t off;
+    int32_t off = 0;
     rp_status st = offset_at(tz, t, &off, err);
     if (st != RP_OK)
         return st;

@@ -26,9 +26,9 @@ static void usage(FILE *out)
             "\n"
             "Options:\n"
             "  -n, --dry-run            required: the queue is not part of this version\n"
-            "  -t, --now TIME           decide as if it were TIME (ISO 8601, e.g.\n"
-            "                           2026-11-28T03:00:00+01:00); default: each message's\n"
-            "                           received time\n"
+            "  -t, --now TIME           decide as if every message arrived at TIME (ISO 8601,\n"
+            "                           e.g. 2026-11-28T03:00:00+01:00); default: each\n"
+            "                           message's received time\n"
             "  -c, --config FILE        configuration (default: the built-in one)\n"
             "  -f, --format FMT         json (one object per line, default) or text\n"
             "  -i, --input-format FMT   auto (by extension or first byte), jsonl or eml\n"
@@ -85,6 +85,9 @@ static int on_message(void *ud, rp_message *m, rp_status st, const rp_error *err
                 ws = rp_buf_append_str(o, "}\n");
         }
     } else {
+        /* --now replays the message as if it had arrived at that time */
+        if (s->now != RP_TIME_UNKNOWN)
+            m->received_at = s->now;
         rp_decision d;
         rp_error derr;
         rp_error_clear(&derr);

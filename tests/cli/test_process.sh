@@ -100,8 +100,10 @@ check "--now Saturday 03:00 Berlin: acknowledgement + draft" json_check "$T/q2" 
   "acts(rows[0])==['auto_send','approve'] and rows[0]['now']=='2026-11-28T02:00:00Z'"
 check "the opening time is Monday 09:00 (buyer's clock)" json_check "$T/q2" \
   "'Montag, 30. November, 09:00' in rows[0]['replies'][0]['body']"
-check "reply_by is 24 hours after receipt" json_check "$T/q2" \
+check "reply_by is 24 hours after receipt" json_check "$T/q1" \
   "rows[0]['reply_by']=='2026-11-25T09:00:00Z'"
+check "with --now the message counts as received then" json_check "$T/q2" \
+  "rows[0]['reply_by']=='2026-11-29T02:00:00Z'"
 "$REPLYD" process --dry-run --format text --now 2026-11-28T03:00:00+01:00 "$T/q.jsonl" >"$T/q.txt"
 check "text view shows what is sent now" grep -q "SEND NOW: ack_overnight" "$T/q.txt"
 check "text view shows the drafts" grep -q "DRAFT FOR APPROVAL: answer_invoice_request" "$T/q.txt"
