@@ -27,6 +27,16 @@ typedef struct market {
     rp_tz *tz;
 } market;
 
+/* Formatted dates repeat: every message of one night announces the same
+ * opening time. A few recent results are kept. */
+#define RP_DATE_CACHE 16
+typedef struct date_memo {
+    char lang[8], tz[64];
+    int64_t t;
+    int style;             /* -1 = empty slot */
+    char text[120];
+} date_memo;
+
 struct rp_engine {
     const rp_config *cfg;
     rp_classifier *clf;
@@ -44,6 +54,8 @@ struct rp_engine {
     rp_arena arena;
     rp_buf fold, tmp, subj, body;
     const char *team_tz_name;
+    date_memo dates[RP_DATE_CACHE];
+    unsigned next_date;
 };
 
 /* ---- building ---------------------------------------------------------------- */
@@ -297,6 +309,8 @@ rp_status rp_engine_new(const rp_config *cfg, rp_engine **out, rp_error *err)
     if (!e)
         return rp_error_set(err, RP_ENOMEM, "out of memory");
     e->cfg = cfg;
+    for (unsigned i = 0; i < RP_DATE_CACHE; i++)
+        e->dates[i].style = -1;
     rp_status st = rp_model_load(cfg, &e->clf, err);
     if (st == RP_OK)
         st = build_schedule(e, err);
@@ -517,11 +531,28 @@ static const char *fmt_time(rp_engine *e, const char *lang, const char *tz, int6
 {
     if (t == RP_TIME_UNKNOWN)
         return NULL;
+    for (unsigned i = 0; i < RP_DATE_CACHE; i++) {
+        const date_memo *dm = &e->dates[i];
+        if (dm->style == (int)style && dm->t == t && strcmp(dm->lang, lang) == 0 &&
+            strcmp(dm->tz, tz) == 0)
+            return dm->text;
+    }
     rp_buf_reset(&e->tmp);
     rp_error err;
     if (rp_datefmt_format(e->df, lang, tz, t, style, &e->tmp, &err) != RP_OK)
         return NULL;
-    return rp_arena_strndup(&e->arena, e->tmp.data ? e->tmp.data : "", e->tmp.len);
+    const char *s = e->tmp.data ? e->tmp.data : "";
+    if (e->tmp.len < sizeof e->dates[0].text && strlen(lang) < sizeof e->dates[0].lang &&
+        strlen(tz) < sizeof e->dates[0].tz) {
+        date_memo *dm = &e->dates[e->next_date++ % RP_DATE_CACHE];
+        memcpy(dm->lang, lang, strlen(lang) + 1);
+        memcpy(dm->tz, tz, strlen(tz) + 1);
+        dm->t = t;
+        dm->style = (int)style;
+        memcpy(dm->text, s, e->tmp.len + 1);
+        return dm->text;
+    }
+    return rp_arena_strndup(&e->arena, s, e->tmp.len);
 }
 
 static const char *expand_intent(rp_engine *e, const char *id, const char *intent)
