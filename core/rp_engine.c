@@ -298,7 +298,8 @@ static rp_status build_rules(rp_engine *e, rp_error *err)
     for (size_t i = 0; i < e->cfg->nrule_paths; i++)
         if ((st = load_rule_path(e, e->cfg->rule_paths[i], err)) != RP_OK)
             return st;
-    rp_ruleset_finish(e->rules);
+    if (rp_ruleset_finish(e->rules) != RP_OK)
+        return rp_error_set(err, RP_ENOMEM, "out of memory");
     return RP_OK;
 }
 
@@ -832,7 +833,12 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
 
 static rp_status jstr(rp_buf *o, const char *key, const char *v)
 {
-    rp_status st = rp_buf_printf(o, ",\"%s\":", key);
+    /* the output path: appends, not printf */
+    rp_status st = rp_buf_append_str(o, ",\"");
+    if (st == RP_OK)
+        st = rp_buf_append_str(o, key);
+    if (st == RP_OK)
+        st = rp_buf_append_str(o, "\":");
     if (st != RP_OK)
         return st;
     if (!v)
@@ -888,8 +894,9 @@ rp_status rp_decision_json(const rp_decision *d, rp_buf *o)
         if (st == RP_OK)
             st = jstr(o, "body", r->body);
         if (st == RP_OK)
-            st = rp_buf_printf(o, ",\"counts_as_response\":%s,\"compliance\":[",
-                               r->counts_as_response ? "true" : "false");
+            st = rp_buf_append_str(o, r->counts_as_response
+                                          ? ",\"counts_as_response\":true,\"compliance\":["
+                                          : ",\"counts_as_response\":false,\"compliance\":[");
         for (size_t k = 0; k < r->compliance.n && st == RP_OK; k++) {
             const rp_finding *f = &r->compliance.items[k];
             st = rp_buf_printf(o, "%s{\"check\":\"%s\",\"text\":", k ? "," : "",

@@ -403,6 +403,17 @@ static bool pm_single(pm_state *ms, const char *s, const char *p, const char *ep
     }
 }
 
+/* Does byte c match the single-character item [p, ep)? */
+static bool pm_item_has(int c, const char *p, const char *ep)
+{
+    switch (*p) {
+    case '.': return true;
+    case PM_ESC: return pm_class(c, (unsigned char)p[1]);
+    case '[': return pm_set(c, p, ep - 1);
+    default: return (unsigned char)*p == c;
+    }
+}
+
 static const char *pm_balance(pm_state *ms, const char *s, const char *p)
 {
     if (p >= ms->p_end - 1)
@@ -628,6 +639,31 @@ static bool pm_has_specials(const char *p, size_t lp)
     return false;
 }
 
+/* When a pattern starts with one mandatory single-character item (a literal,
+ * '.', %x or a [set], not followed by '*', '-' or '?'), no match can begin
+ * where that item fails, so the scanning loops test it before calling
+ * pm_match: a cheap filter with the same results. Returns the end of that
+ * item, or NULL when the pattern starts any other way. */
+static const char *pm_first_item(pm_state *ms, const char *p)
+{
+    if (p >= ms->p_end)
+        return NULL;
+    switch (*p) {
+    case '(': case ')': case '$': case '^':
+        return NULL;
+    case PM_ESC:
+        if (p + 1 < ms->p_end && (p[1] == 'b' || p[1] == 'f' || isdigit((unsigned char)p[1])))
+            return NULL;
+        break;
+    default:
+        break;
+    }
+    const char *ep = pm_class_end(ms, p);
+    if (ep < ms->p_end && (*ep == '*' || *ep == '-' || *ep == '?'))
+        return NULL;
+    return ep;
+}
+
 static int pm_find_aux(lua_State *L, bool find)
 {
     size_t ls, lp;
@@ -656,7 +692,12 @@ static int pm_find_aux(lua_State *L, bool find)
     if (anchor)
         p++;
     const char *s1 = s + init;
+    const char *first = anchor ? NULL : pm_first_item(&ms, p);
     do {
+        if (first && !pm_single(&ms, s1, p, first)) {
+            pm_step(&ms);
+            continue;
+        }
         ms.level = 0;
         ms.depth = PM_MAXDEPTH;
         const char *e = pm_match(&ms, s1, p);
@@ -687,7 +728,8 @@ static int sb_match(lua_State *L)
 
 typedef struct pm_gmatch {
     uint32_t kind;
-    const char *src, *p, *lastmatch;
+    const char *src, *p, *lastmatch, *first;
+    bool first_known;
     pm_state ms;
 } pm_gmatch;
 
@@ -698,6 +740,14 @@ static int pm_gmatch_next(lua_State *L)
     pm_gmatch *gm = lua_touserdata(L, lua_upvalueindex(3));
     gm->ms.L = L;
     for (const char *src = gm->src; src <= gm->ms.src_end; src++) {
+        if (!gm->first_known) { /* where pm_match would first parse the pattern */
+            gm->first = pm_first_item(&gm->ms, gm->p);
+            gm->first_known = true;
+        }
+        if (gm->first && !pm_single(&gm->ms, src, gm->p, gm->first)) {
+            pm_step(&gm->ms);
+            continue;
+        }
         gm->ms.level = 0;
         gm->ms.depth = PM_MAXDEPTH;
         const char *e = pm_match(&gm->ms, src, gm->p);
@@ -726,6 +776,8 @@ static int sb_gmatch(lua_State *L)
     gm->src = s + init;
     gm->p = p;
     gm->lastmatch = NULL;
+    gm->first = NULL;
+    gm->first_known = false;
     lua_pushcclosure(L, pm_gmatch_next, 3);
     return 1;
 }
@@ -803,7 +855,42 @@ static int sb_gsub(lua_State *L)
     pm_init(&ms, L, src, srcl, p, lp);
     if (anchor)
         p++;
+    /* parsed only when the loop below runs: that is where pm_match would
+     * first parse it (and report a malformed pattern) */
+    const char *first = !anchor && max_s > 0 ? pm_first_item(&ms, p) : NULL;
+    if (first == ms.p_end && tr == LUA_TSTRING) {
+        /* one single-character item and a replacement without captures: every
+         * match is one byte, so the substitution is one pass */
+        size_t rl;
+        const char *r = lua_tolstring(L, 3, &rl);
+        if (!memchr(r, PM_ESC, rl)) {
+            signed char tab[256]; /* the item's members, tested once per byte value seen */
+            memset(tab, -1, sizeof tab);
+            while (n < max_s && src < ms.src_end) {
+                pm_step(&ms);
+                unsigned char c = (unsigned char)*src;
+                if (tab[c] < 0)
+                    tab[c] = pm_item_has(c, p, first);
+                if (tab[c]) {
+                    luaL_addlstring(&b, r, rl);
+                    n++;
+                    changed = true;
+                } else {
+                    luaL_addchar(&b, *src);
+                }
+                src++;
+            }
+            goto done;
+        }
+    }
     while (n < max_s) {
+        if (first && !pm_single(&ms, src, p, first)) {
+            pm_step(&ms);
+            if (src >= ms.src_end)
+                break;
+            luaL_addchar(&b, *src++);
+            continue;
+        }
         ms.level = 0;
         ms.depth = PM_MAXDEPTH;
         const char *e = pm_match(&ms, src, p);
@@ -819,6 +906,7 @@ static int sb_gsub(lua_State *L)
         if (anchor)
             break;
     }
+done:
     pm_flush(&ms);
     if (!changed) {
         lua_pushvalue(L, 1);

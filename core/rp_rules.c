@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rp_ac.h"
 #include "rp_buf.h"
+#include "rp_map.h"
 
 /* ---- arena ------------------------------------------------------------------ */
 
@@ -152,6 +154,10 @@ void rp_rule_free(rp_rule *r)
 struct rp_ruleset {
     rp_rule **rules;
     size_t n, cap;
+    rp_map kw_ids;        /* keyword bytes -> id */
+    rp_ac_builder *kw_b;  /* until finish */
+    rp_ac *kw;            /* after finish, NULL when no rule has keywords */
+    uint32_t nkw;
 };
 
 rp_ruleset *rp_ruleset_new(void)
@@ -166,7 +172,32 @@ void rp_ruleset_free(rp_ruleset *rs)
     for (size_t i = 0; i < rs->n; i++)
         rp_rule_free(rs->rules[i]);
     free(rs->rules);
+    rp_map_free(&rs->kw_ids);
+    rp_ac_builder_free(rs->kw_b);
+    rp_ac_free(rs->kw);
     free(rs);
+}
+
+rp_status rp_ruleset_keyword(rp_ruleset *rs, const char *bytes, size_t len, uint32_t *id)
+{
+    if (len == 0)
+        return RP_EINVAL;
+    if (rs->kw)
+        return RP_EINVAL; /* finished */
+    if (!rs->kw_b && !(rs->kw_b = rp_ac_builder_new()))
+        return RP_ENOMEM;
+    uint32_t v = rs->nkw;
+    bool inserted = false;
+    rp_status st = rp_map_put(&rs->kw_ids, bytes, len, &v, &inserted);
+    if (st != RP_OK)
+        return st;
+    if (inserted) {
+        if ((st = rp_ac_builder_add(rs->kw_b, bytes, len, v)) != RP_OK)
+            return st;
+        rs->nkw++;
+    }
+    *id = v;
+    return RP_OK;
 }
 
 rp_rule *rp_ruleset_find(const rp_ruleset *rs, const char *name)
@@ -200,7 +231,7 @@ rp_status rp_ruleset_add(rp_ruleset *rs, rp_rule *r, rp_error *err)
     return RP_OK;
 }
 
-void rp_ruleset_finish(rp_ruleset *rs)
+rp_status rp_ruleset_finish(rp_ruleset *rs)
 {
     /* stable insertion sort: rule sets are small and load order breaks ties */
     for (size_t i = 1; i < rs->n; i++) {
@@ -212,6 +243,23 @@ void rp_ruleset_finish(rp_ruleset *rs)
         }
         rs->rules[j] = r;
     }
+    if (rs->kw_b && !rs->kw) {
+        rp_status st = RP_OK;
+        rs->kw = rp_ac_build(rs->kw_b, &st); /* consumes the builder */
+        rs->kw_b = NULL;
+        if (!rs->kw)
+            return st;
+    }
+    return RP_OK;
+}
+
+static int on_kw(void *ud, uint32_t value, size_t start, size_t end)
+{
+    (void)start;
+    (void)end;
+    unsigned char *bits = ud;
+    bits[value >> 3] |= (unsigned char)(1u << (value & 7));
+    return 0;
 }
 
 size_t rp_ruleset_count(const rp_ruleset *rs)
@@ -229,6 +277,18 @@ rp_status rp_ruleset_run(const rp_ruleset *rs, const rp_rule_input *in, rp_arena
 {
     res->nmatches = 0;
     res->nfailures = 0;
+    rp_rule_input local = *in;
+    local.kw_hits = NULL;
+    if (rs->kw) {
+        unsigned char *bits = rp_arena_alloc(arena, (rs->nkw + 7) / 8);
+        if (!bits)
+            return RP_ENOMEM;
+        memset(bits, 0, (rs->nkw + 7) / 8);
+        if (in->folded_body)
+            rp_ac_scan(rs->kw, in->folded_body, in->folded_len, on_kw, bits);
+        local.kw_hits = bits;
+    }
+    in = &local;
     for (size_t i = 0; i < rs->n; i++) {
         rp_rule *r = rs->rules[i];
         rp_outcome out;

@@ -9,6 +9,13 @@
  * fails is recorded with its name and reason and the run goes on with the
  * next rule: one broken rule never stops the others.
  *
+ * Keyword conditions of all rules share one index: a rule registers each
+ * folded keyword it tests (rp_ruleset_keyword) and gets an id;
+ * rp_ruleset_finish() compiles them into one Aho–Corasick automaton, and
+ * rp_ruleset_run() scans the message's folded text once and hands every rule
+ * the set of keywords found (rp_rule_input.kw_hits), so fifty rules with
+ * keywords cost one pass over the text.
+ *
  * Memory: an rp_ruleset owns its rules; an rp_rule owns its name, origin and
  * data (released through free_data). Strings in an outcome are allocated from
  * the rp_arena passed to rp_ruleset_run(), which the caller resets between
@@ -91,6 +98,8 @@ struct rp_rule_input {
     const char *marketplace; /* "amazon.de", never NULL ("" if unknown) */
     const char *folded_body; /* subject + body folded with rp_text_fold, for keywords */
     size_t folded_len;
+    const unsigned char *kw_hits; /* bit per keyword id of the rule set: found in
+                                   * folded_body; set by rp_ruleset_run() */
     bool first_message;      /* first message of its thread */
 
     int64_t now;             /* Unix seconds */
@@ -141,8 +150,13 @@ void rp_ruleset_free(rp_ruleset *rs);
 /* Takes ownership of r, also on failure. Names must be unique: a duplicate is
  * RP_ECONFIG naming both origins. */
 rp_status rp_ruleset_add(rp_ruleset *rs, rp_rule *r, rp_error *err);
-/* Sort by priority; call once after the last add. */
-void rp_ruleset_finish(rp_ruleset *rs);
+/* Register a keyword (bytes exactly as they must occur in the folded text,
+ * e.g. " rechnung ") and get its id; the same bytes get the same id.
+ * RP_ENOMEM or RP_EINVAL (empty). */
+rp_status rp_ruleset_keyword(rp_ruleset *rs, const char *bytes, size_t len, uint32_t *id);
+/* Sort by priority and compile the keyword index; call once after the last
+ * add. RP_ENOMEM only. */
+rp_status rp_ruleset_finish(rp_ruleset *rs);
 size_t rp_ruleset_count(const rp_ruleset *rs);
 rp_rule *rp_ruleset_get(const rp_ruleset *rs, size_t i);
 rp_rule *rp_ruleset_find(const rp_ruleset *rs, const char *name);
@@ -168,7 +182,8 @@ typedef struct rp_rule_result {
 } rp_rule_result;
 
 /* Run every rule in order. Only RP_ENOMEM is returned as an error; a rule's
- * own failure lands in res->failures. */
+ * own failure lands in res->failures. Keyword hits are computed from
+ * in->folded_body (in->kw_hits is ignored). */
 rp_status rp_ruleset_run(const rp_ruleset *rs, const rp_rule_input *in, rp_arena *arena,
                          rp_rule_result *res);
 

@@ -23,6 +23,7 @@
 typedef struct ykw {
     char *s;
     size_t len;
+    uint32_t id; /* in the rule set's keyword index */
 } ykw;
 
 typedef struct ycond ycond;
@@ -93,6 +94,8 @@ static void yrule_free(void *p)
 
 static bool kw_found(const rp_rule_input *in, const ykw *k)
 {
+    if (in->kw_hits) /* the rule set scanned the text once for every keyword */
+        return (in->kw_hits[k->id >> 3] >> (k->id & 7)) & 1;
     if (!in->folded_body || k->len > in->folded_len)
         return false;
     return memmem(in->folded_body, in->folded_len, k->s, k->len) != NULL;
@@ -194,6 +197,7 @@ typedef struct yctx {
     yaml_document_t *doc;
     const char *name;
     rp_error *err;
+    rp_ruleset *rs;
 } yctx;
 
 static rp_status yerr(yctx *c, const yaml_node_t *n, const char *fmt, ...)
@@ -341,6 +345,10 @@ static rp_status add_kw(yctx *c, yaml_node_t *n, const char *s, void *ud)
     nv[*l->n].s = rp_buf_steal(&k);
     if (!nv[*l->n].s)
         return enomem(c);
+    if (rp_ruleset_keyword(c->rs, nv[*l->n].s, nv[*l->n].len, &nv[*l->n].id) != RP_OK) {
+        free(nv[*l->n].s);
+        return enomem(c);
+    }
     (*l->n)++;
     return RP_OK;
 }
@@ -860,7 +868,7 @@ rp_status rp_rules_yaml_load(const char *data, size_t len, const char *name, rp_
     rp_status st = rp_yaml_load(data, len, name, &doc, err);
     if (st != RP_OK)
         return st;
-    yctx c = {&doc, name, err};
+    yctx c = {&doc, name, err, rs};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root || (root->type == YAML_SCALAR_NODE && rp_yaml_is_empty(root))) {
         yaml_document_delete(&doc);

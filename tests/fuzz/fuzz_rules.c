@@ -21,7 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rp_status st = rp_rules_yaml_load((const char *)data, size, "fuzz", rs, &tests, &err);
     if (st != RP_OK && err.msg[0] == '\0')
         abort();
-    rp_ruleset_finish(rs);
+    if (rp_ruleset_finish(rs) != RP_OK) {
+        rp_rule_tests_free(&tests);
+        rp_ruleset_free(rs);
+        return 0;
+    }
     static const char body[] = "Wo ist meine Bestellung? 注文はまだ届きません。";
     rp_buf fold = {0};
     if (rp_text_fold(body, sizeof body - 1, &fold) == RP_OK) {

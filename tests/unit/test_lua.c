@@ -939,7 +939,7 @@ static void test_ruleset(void **st)
                        &err),
         RP_ECONFIG);
     assert_non_null(strstr(err.msg, "good.lua"));
-    rp_ruleset_finish(rs);
+    assert_int_equal(rp_ruleset_finish(rs), RP_OK);
     fixture f;
     fx_init(&f);
     rp_rule_result res;

@@ -49,7 +49,7 @@ static rp_ruleset *load(const char *yaml)
     rp_status st = rp_rules_yaml_load(yaml, strlen(yaml), "t.yaml", rs, NULL, &err);
     if (st != RP_OK)
         fail_msg("load failed: %s", err.msg);
-    rp_ruleset_finish(rs);
+    assert_int_equal(rp_ruleset_finish(rs), RP_OK);
     return rs;
 }
 
@@ -240,7 +240,7 @@ static void test_failing_rule_does_not_stop_others(void **st)
                                     &err),
                      RP_ECONFIG);
     assert_non_null(strstr(err.msg, "already defined at t.yaml:2:5"));
-    rp_ruleset_finish(rs);
+    assert_int_equal(rp_ruleset_finish(rs), RP_OK);
     rp_rule_result res;
     assert_int_equal(rp_ruleset_run(rs, &f.in, &f.arena, &res), RP_OK);
     assert_int_equal(res.nfailures, 1);
