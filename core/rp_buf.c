@@ -87,6 +87,18 @@ rp_status rp_buf_append_json_string(rp_buf *b, const char *s, size_t len)
     char *o = b->data + b->len;
     *o++ = '"';
     for (size_t i = 0; i < len; i++) {
+        /* copy the run of bytes that need no escape in one go */
+        size_t j = i;
+        while (j < len && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\' &&
+               s[j] != 0x7f)
+            j++;
+        if (j > i) {
+            memcpy(o, s + i, j - i);
+            o += j - i;
+            i = j;
+            if (i == len)
+                break;
+        }
         unsigned char c = (unsigned char)s[i];
         switch (c) {
         case '"': *o++ = '\\'; *o++ = '"'; break;

@@ -10,7 +10,8 @@
 #include <unicode/ustring.h>
 
 /* Formatters kept per rp_datefmt; the oldest is replaced when all are used. */
-#define RP_DATEFMT_CACHE 24
+#define RP_DATEFMT_CACHE 64
+#define RP_DATEFMT_PATTERNS 32
 #define RP_DATEFMT_LANG_MAX 32
 #define RP_DATEFMT_TZ_MAX 64
 
@@ -21,10 +22,22 @@ typedef struct fmt_entry {
     UDateFormat *fmt;
 } fmt_entry;
 
+/* The pattern depends on language and style only, and the pattern generator
+ * that finds it is costly to build: patterns are kept apart from the
+ * per-zone formatters, so a new zone for a known language is cheap. */
+typedef struct pat_entry {
+    char lang[RP_DATEFMT_LANG_MAX + 1];
+    rp_datefmt_style style;
+    UChar pat[128];
+    int32_t plen;
+} pat_entry;
+
 struct rp_datefmt {
     fmt_entry e[RP_DATEFMT_CACHE];
     size_t n;    /* entries in use */
     size_t next; /* the one to replace when full */
+    pat_entry p[RP_DATEFMT_PATTERNS];
+    size_t np, pnext;
 };
 
 /* Same range as rp_tz: years 1..9999. */
@@ -106,12 +119,14 @@ static bool zone_ok(const char *tz, UChar *id, size_t cap)
     return U_SUCCESS(uerr) && is_system;
 }
 
-static rp_status build(const char *loc, const char *tz, rp_datefmt_style style, UDateFormat **out,
-                       rp_error *err)
+static rp_status find_pattern(rp_datefmt *f, const char *loc, rp_datefmt_style style,
+                              const pat_entry **out, rp_error *err)
 {
-    UChar zone[RP_DATEFMT_TZ_MAX + 1];
-    if (!zone_ok(tz, zone, sizeof zone / sizeof zone[0]))
-        return rp_error_set(err, RP_EINVAL, "unknown time zone '%.64s'", tz);
+    for (size_t i = 0; i < f->np; i++)
+        if (f->p[i].style == style && strcmp(f->p[i].lang, loc) == 0) {
+            *out = &f->p[i];
+            return RP_OK;
+        }
     UErrorCode uerr = U_ZERO_ERROR;
     UDateTimePatternGenerator *gen = udatpg_open(loc, &uerr);
     if (U_FAILURE(uerr) || !gen) {
@@ -130,13 +145,42 @@ static rp_status build(const char *loc, const char *tz, rp_datefmt_style style, 
         joined[jlen] = 0;
         udatpg_setDateTimeFormat(gen, joined, jlen);
     }
-    UChar skel[32], pat[128];
+    pat_entry *pe;
+    if (f->np < RP_DATEFMT_PATTERNS) {
+        pe = &f->p[f->np++];
+    } else {
+        pe = &f->p[f->pnext];
+        f->pnext = (f->pnext + 1) % RP_DATEFMT_PATTERNS;
+    }
+    UChar skel[32];
     u_uastrcpy(skel, skeleton(loc, style));
-    int32_t plen = udatpg_getBestPattern(gen, skel, -1, pat, (int32_t)(sizeof pat / sizeof pat[0]),
-                                         &uerr);
+    pe->plen = udatpg_getBestPattern(gen, skel, -1, pe->pat,
+                                     (int32_t)(sizeof pe->pat / sizeof pe->pat[0]), &uerr);
     udatpg_close(gen);
-    if (U_FAILURE(uerr) || uerr == U_STRING_NOT_TERMINATED_WARNING || plen <= 0)
+    if (U_FAILURE(uerr) || uerr == U_STRING_NOT_TERMINATED_WARNING || pe->plen <= 0) {
+        pe->lang[0] = '\0'; /* an unusable slot matches no language */
+        pe->style = (rp_datefmt_style)-1;
         return rp_error_set(err, RP_EINVAL, "date pattern for '%s': %s", loc, u_errorName(uerr));
+    }
+    strcpy(pe->lang, loc); /* length checked by locale_id */
+    pe->style = style;
+    *out = pe;
+    return RP_OK;
+}
+
+static rp_status build(rp_datefmt *f, const char *loc, const char *tz, rp_datefmt_style style,
+                       UDateFormat **out, rp_error *err)
+{
+    UChar zone[RP_DATEFMT_TZ_MAX + 1];
+    if (!zone_ok(tz, zone, sizeof zone / sizeof zone[0]))
+        return rp_error_set(err, RP_EINVAL, "unknown time zone '%.64s'", tz);
+    const pat_entry *pe = NULL;
+    rp_status st = find_pattern(f, loc, style, &pe, err);
+    if (st != RP_OK)
+        return st;
+    UErrorCode uerr = U_ZERO_ERROR;
+    const UChar *pat = pe->pat;
+    int32_t plen = pe->plen;
     UDateFormat *df = udat_open(UDAT_PATTERN, UDAT_PATTERN, loc, zone, -1, pat, plen, &uerr);
     if (U_FAILURE(uerr) || !df) {
         udat_close(df);
@@ -158,7 +202,7 @@ static rp_status lookup(rp_datefmt *f, const char *loc, const char *tz, rp_datef
         }
     }
     UDateFormat *df = NULL;
-    rp_status st = build(loc, tz, style, &df, err);
+    rp_status st = build(f, loc, tz, style, &df, err);
     if (st != RP_OK)
         return st;
     fmt_entry *e;
