@@ -75,6 +75,11 @@ rp_status rp_buf_printf(rp_buf *b, const char *fmt, ...)
     return RP_OK;
 }
 
+/* bytes a JSON string cannot carry as they are */
+static const unsigned char json_escaped[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1, [0x7f] = 1};
+
 rp_status rp_buf_append_json_string(rp_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -89,8 +94,7 @@ rp_status rp_buf_append_json_string(rp_buf *b, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         /* copy the run of bytes that need no escape in one go */
         size_t j = i;
-        while (j < len && (unsigned char)s[j] >= 0x20 && s[j] != '"' && s[j] != '\\' &&
-               s[j] != 0x7f)
+        while (j < len && !json_escaped[(unsigned char)s[j]])
             j++;
         if (j > i) {
             memcpy(o, s + i, j - i);

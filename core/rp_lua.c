@@ -294,6 +294,7 @@ typedef struct pm_state {
         const char *init;
         ptrdiff_t len;
     } capture[PM_MAXCAPTURES];
+    signed char ftab[256]; /* byte -> matches the first item (pm_first_ok); -1 unknown */
 } pm_state;
 
 static void pm_flush(pm_state *ms)
@@ -319,6 +320,7 @@ static void pm_init(pm_state *ms, lua_State *L, const char *s, size_t ls, const 
     ms->level = 0;
     ms->depth = PM_MAXDEPTH;
     ms->steps = 0;
+    memset(ms->ftab, -1, sizeof ms->ftab);
 }
 
 static const char *pm_match(pm_state *ms, const char *s, const char *p);
@@ -412,6 +414,18 @@ static bool pm_item_has(int c, const char *p, const char *ep)
     case '[': return pm_set(c, p, ep - 1);
     default: return (unsigned char)*p == c;
     }
+}
+
+/* pm_single for the pattern's first item [p, first), through a table filled
+ * once per byte value seen. */
+static inline bool pm_first_ok(pm_state *ms, const char *s, const char *p, const char *first)
+{
+    if (s >= ms->src_end)
+        return false;
+    unsigned char c = (unsigned char)*s;
+    if (ms->ftab[c] < 0)
+        ms->ftab[c] = pm_item_has(c, p, first);
+    return ms->ftab[c] != 0;
 }
 
 static const char *pm_balance(pm_state *ms, const char *s, const char *p)
@@ -694,7 +708,7 @@ static int pm_find_aux(lua_State *L, bool find)
     const char *s1 = s + init;
     const char *first = anchor ? NULL : pm_first_item(&ms, p);
     do {
-        if (first && !pm_single(&ms, s1, p, first)) {
+        if (first && !pm_first_ok(&ms, s1, p, first)) {
             pm_step(&ms);
             continue;
         }
@@ -744,7 +758,7 @@ static int pm_gmatch_next(lua_State *L)
             gm->first = pm_first_item(&gm->ms, gm->p);
             gm->first_known = true;
         }
-        if (gm->first && !pm_single(&gm->ms, src, gm->p, gm->first)) {
+        if (gm->first && !pm_first_ok(&gm->ms, src, gm->p, gm->first)) {
             pm_step(&gm->ms);
             continue;
         }
@@ -864,14 +878,9 @@ static int sb_gsub(lua_State *L)
         size_t rl;
         const char *r = lua_tolstring(L, 3, &rl);
         if (!memchr(r, PM_ESC, rl)) {
-            signed char tab[256]; /* the item's members, tested once per byte value seen */
-            memset(tab, -1, sizeof tab);
             while (n < max_s && src < ms.src_end) {
                 pm_step(&ms);
-                unsigned char c = (unsigned char)*src;
-                if (tab[c] < 0)
-                    tab[c] = pm_item_has(c, p, first);
-                if (tab[c]) {
+                if (pm_first_ok(&ms, src, p, first)) {
                     luaL_addlstring(&b, r, rl);
                     n++;
                     changed = true;
@@ -884,7 +893,7 @@ static int sb_gsub(lua_State *L)
         }
     }
     while (n < max_s) {
-        if (first && !pm_single(&ms, src, p, first)) {
+        if (first && !pm_first_ok(&ms, src, p, first)) {
             pm_step(&ms);
             if (src >= ms.src_end)
                 break;
