@@ -263,7 +263,9 @@ static rp_status load_rule_path(rp_engine *e, const char *path, rp_error *err)
             names = nn;
         }
         rp_buf p = {0};
-        if (rp_buf_printf(&p, "%s/%s", path, de->d_name) != RP_OK) {
+        size_t pl = strlen(path);
+        bool slash = pl && path[pl - 1] == '/';
+        if (rp_buf_printf(&p, "%s%s%s", path, slash ? "" : "/", de->d_name) != RP_OK) {
             rp_buf_free(&p);
             st = rp_error_set(err, RP_ENOMEM, "out of memory");
             break;
@@ -779,7 +781,9 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
     for (size_t i = 0; i < res.nmatches; i++) {
         const rp_rule_match *mt = &res.matches[i];
         const rp_outcome *o = &mt->outcome;
-        if (!d->rule)
+        /* the deciding rule: the one that stopped the run (tagging rules
+         * that continue only decide when nothing after them matches) */
+        if (!o->cont || !d->rule)
             d->rule = mt->rule->name;
         R(reason(e, d, "rule '%s' matched", mt->rule->name));
         if (o->has_priority && o->priority > d->priority)

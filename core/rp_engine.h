@@ -63,7 +63,8 @@ typedef struct rp_decision {
     size_t ntags;
     bool no_reply;         /* a rule said no reply is needed (and nothing else replies) */
     bool approval_needed;  /* some reply waits for a human */
-    const char *rule;      /* first matching rule, NULL if none */
+    const char *rule;      /* the deciding rule: the matching rule that stopped the run
+                            * (else the first match); NULL if none matched */
     rp_reply replies[RP_MAX_DECISION_REPLIES];
     size_t nreplies;
     const char *reasons[RP_MAX_REASONS];

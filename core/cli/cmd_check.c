@@ -11,6 +11,7 @@
 #include "rp_compliance.h"
 #include "rp_config.h"
 #include "rp_engine.h"
+#include "rp_extract.h"
 #include "rp_langid.h"
 #include "rp_lexicon.h"
 #include "rp_message.h"
@@ -202,10 +203,20 @@ static void run_test(checker *k, const rp_rule_test *t)
         st = rp_message_set(&m->from, t->from);
     if (st == RP_OK)
         st = rp_message_set(&m->subject, t->subject);
-    if (st == RP_OK)
-        st = rp_message_set(&m->body, t->body);
     for (size_t i = 0; st == RP_OK && i < t->nheaders; i++)
         st = rp_message_add_header(m, t->headers[2 * i], t->headers[2 * i + 1]);
+    rp_error ferr;
+    if (st == RP_OK) {
+        /* the same extraction as for real messages: the buyer's own words,
+         * the order id from the text or the subject */
+        char *text = rp_strdup(t->body);
+        st = text ? rp_message_finish(m, text, &ferr) : RP_ENOMEM;
+        if (st != RP_OK && st != RP_ENOMEM) {
+            problem(k, "test '%s' (%s): the sample message: %s", t->name, t->origin, ferr.msg);
+            rp_message_free(m);
+            return;
+        }
+    }
     int64_t now = RP_TIME_UNKNOWN;
     if (t->received_at && rp_parse_iso8601(t->received_at, &m->received_at) != RP_OK)
         m->received_at = RP_TIME_UNKNOWN;

@@ -202,6 +202,28 @@ Y
 check "a failing example case exits 1" test $? -eq 1
 check "and says what was expected and what happened" grep -q "expected actions \[auto_send\], got \[approve\]" "$T/check5.out"
 
+# example cases see the message as process does: the order id from the subject
+mkdir -p "$T/oid/rules"
+cat >"$T/oid/rules/oid.yaml" <<'Y'
+rules:
+  - name: with-order
+    priority: 200
+    when: {has_order_id: true}
+    then: {replies: ["answer_{intent}"], tags: [has_order]}
+tests:
+  - name: the order id in the relay subject counts
+    now: "2026-11-24T10:00:00+01:00"
+    message:
+      marketplace: amazon.de
+      subject: "Produktanfrage von Amazon-Kunde Eva S. (Bestellung: 302-1234567-7654321)"
+      body: Hallo, wann wird meine Bestellung versandt?
+    expect: {rule: with-order}
+Y
+printf 'rules:\n  paths: [rules/]\n' >"$T/oid/replyd.yaml"
+"$REPLYD" check --config "$T/oid/replyd.yaml" >"$T/oid.out" 2>&1
+check "check finds the order id of a sample message" test $? -eq 0
+check "rule origins have no doubled slash" sh -c "! grep -q 'rules//' '$T/oid.out'"
+
 # the annotated example configuration and its example rules (YAML and Lua) pass their own cases
 "$REPLYD" check --config "$SRC/examples/replyd.yaml" >"$T/check6.out" 2>&1
 check "examples/replyd.yaml passes replyd check" test $? -eq 0

@@ -244,13 +244,16 @@ static void test_split_shift_and_first_message(void **st)
     /* a reply in a thread: tagged as a follow-up */
     assert_int_equal(rp_message_add_header(m, "In-Reply-To", "<a@b>"), RP_OK);
     assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T14:00:00+01:00"), &d, &err), RP_OK);
-    assert_string_equal(d.rule, "follow-up");
+    /* the tagging rule continued: the rule that decided is reported */
+    assert_string_equal(d.rule, "draft-for-approval");
+    assert_true(has_reason(&d, "rule 'follow-up' matched"));
     assert_string_equal(d.tags[0], "follow_up");
     assert_string_equal(d.replies[0].template_id, "answer_order_status");
     rp_message_free(m);
     m = msg("amazon.de", "AW: Bestellung", order_de);
     assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T14:00:00+01:00"), &d, &err), RP_OK);
-    assert_string_equal(d.rule, "follow-up");
+    assert_int_equal(d.ntags, 1);
+    assert_string_equal(d.tags[0], "follow_up");
     rp_message_free(m);
     rp_engine_free(e);
     rp_config_free(cfg);
