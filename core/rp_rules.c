@@ -315,6 +315,12 @@ rp_status rp_ruleset_run(const rp_ruleset *rs, const rp_rule_input *in, rp_arena
             res->matches[res->nmatches].rule = r;
             res->matches[res->nmatches].outcome = out;
             res->nmatches++;
+        } else if (res->nfailures < RP_MAX_RULE_ERRORS) {
+            /* never dropped silently: reported like a failure, so the message
+             * goes to a human */
+            rp_rule_failure *f = &res->failures[res->nfailures++];
+            f->rule = r;
+            f->reason = "more rules matched than one decision holds (16); this one was not applied";
         }
         if (!out.cont)
             break;

@@ -353,6 +353,34 @@ static void test_tests_parsed(void **st)
     rp_ruleset_free(rs);
 }
 
+static void test_too_many_matches(void **st)
+{
+    (void)st;
+    fixture f;
+    input_init(&f, "Wo ist meine Bestellung?");
+    rp_buf y = {0};
+    assert_int_equal(rp_buf_append_str(&y, "rules:\n"), RP_OK);
+    for (int i = 0; i < RP_MAX_MATCHES + 2; i++)
+        assert_int_equal(rp_buf_printf(&y, "  - name: t%02d\n    priority: %d\n"
+                                           "    then: {tags: [t%02d], continue: true}\n",
+                                       i, 500 - i, i),
+                         RP_OK);
+    assert_int_equal(rp_buf_append_str(&y, "  - name: last\n    priority: 1\n"
+                                           "    then: {replies: [x]}\n"),
+                     RP_OK);
+    rp_ruleset *rs = load(y.data);
+    rp_rule_result res;
+    assert_int_equal(rp_ruleset_run(rs, &f.in, &f.arena, &res), RP_OK);
+    assert_int_equal(res.nmatches, RP_MAX_MATCHES);
+    /* the rules that did not fit are reported, the deciding one included */
+    assert_int_equal(res.nfailures, 3);
+    assert_string_equal(res.failures[2].rule->name, "last");
+    assert_non_null(strstr(res.failures[0].reason, "not applied"));
+    rp_ruleset_free(rs);
+    rp_buf_free(&y);
+    fixture_free(&f);
+}
+
 static void test_arena(void **st)
 {
     (void)st;
@@ -396,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_failing_rule_does_not_stop_others),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_tests_parsed),
+        cmocka_unit_test(test_too_many_matches),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_names),
     };
