@@ -54,6 +54,11 @@ rp_status rp_message_set(char **field, const char *value);
  * "2026-11-20T23:14:00+01:00", "2026-11-20 23:14:00") into Unix seconds. */
 rp_status rp_parse_iso8601(const char *s, int64_t *out);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * algorithms), and back; month 1..12. */
+int64_t rp_days_from_civil(int64_t y, int m, int d);
+void rp_civil_from_days(int64_t days, int *y, int *m, int *d);
+
 /* Format Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void rp_format_iso8601(int64_t t, char *buf, size_t size);
 

@@ -9,6 +9,7 @@
 #include <unicode/ustring.h>
 
 #include "rp_buf.h"
+#include "rp_message.h"
 #include "rp_text.h"
 
 #define SCHED_MAX_INTERVALS 16  /* per weekday */
@@ -44,30 +45,6 @@ struct rp_schedule {
 
 /* ---- calendar arithmetic ------------------------------------------------ */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-    const int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-    *m = mm;
-    *d = dd;
-}
 
 static int weekday_of(int64_t dn) /* 0 = Monday */
 {
@@ -94,7 +71,7 @@ static bool ymd_to_day(int32_t ymd, int64_t *dn)
     int y = ymd / 10000, m = ymd / 100 % 100, d = ymd % 100;
     if (ymd <= 0 || !valid_date(y, m, d))
         return false;
-    *dn = days_from_civil(y, m, d);
+    *dn = rp_days_from_civil(y, m, d);
     return *dn >= SCHED_MIN_DAY && *dn <= SCHED_MAX_DAY;
 }
 
@@ -408,7 +385,7 @@ static rp_status local_at(rp_tz *tz, int64_t t, local *l, int32_t *off, rp_error
     rp_status st = rp_tz_civil(tz, t, &c, err);
     if (st != RP_OK)
         return st;
-    l->dn = days_from_civil(c.year, c.month, c.day);
+    l->dn = rp_days_from_civil(c.year, c.month, c.day);
     l->sod = c.hour * 3600 + c.minute * 60 + c.second;
     if (off)
         *off = c.utc_offset;
@@ -418,7 +395,7 @@ static rp_status local_at(rp_tz *tz, int64_t t, local *l, int32_t *off, rp_error
 static rp_status day_start(rp_tz *tz, int64_t dn, int64_t *t, rp_error *err)
 {
     int y, m, d;
-    civil_from_days(dn, &y, &m, &d);
+    rp_civil_from_days(dn, &y, &m, &d);
     return rp_tz_from_civil(tz, y, m, d, 0, 0, t, err);
 }
 
@@ -733,11 +710,11 @@ static rp_status ics_instant(ics_ctx *x, struct icaltimetype t, const char *tzid
 {
     rp_error e;
     if (t.is_date)
-        return day_start(x->s->tz, days_from_civil(t.year, t.month, t.day), out, x->err) == RP_OK
+        return day_start(x->s->tz, rp_days_from_civil(t.year, t.month, t.day), out, x->err) == RP_OK
                    ? RP_OK
                    : ics_err(x, "date out of range", NULL);
     if (icaltime_is_utc(t)) {
-        *out = days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
+        *out = rp_days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
                (t.second > 59 ? 59 : t.second);
         return RP_OK;
     }
@@ -796,7 +773,7 @@ static rp_status add_occurrence(ics_ctx *x, const char *label, const ev_shape *s
         return ics_err(x, "invalid date", NULL);
     int64_t first = 0, last = 0;
     if (sh->all_day) {
-        first = days_from_civil(t.year, t.month, t.day);
+        first = rp_days_from_civil(t.year, t.month, t.day);
         last = first + sh->days - 1;
     } else {
         int64_t a;
@@ -916,8 +893,8 @@ static rp_status ics_event(ics_ctx *x, icalcomponent *ev)
         if (!time_ok(end))
             return ics_err(x, "event with an invalid DTEND", NULL);
         if (sh.all_day) {
-            sh.days = days_from_civil(end.year, end.month, end.day) -
-                      days_from_civil(start.year, start.month, start.day);
+            sh.days = rp_days_from_civil(end.year, end.month, end.day) -
+                      rp_days_from_civil(start.year, start.month, start.day);
             if (sh.days < 0)
                 return ics_err(x, "event ends before it starts", NULL);
             if (sh.days == 0)
@@ -955,7 +932,7 @@ static rp_status ics_event(ics_ctx *x, icalcomponent *ev)
     if (st == RP_OK && !excluded(rp, start))
         st = add_occurrence(x, summary, &sh, start);
     /* recurrences: up to ICS_RRULE_YEARS after the start */
-    int64_t limit = days_from_civil(start.year + ICS_RRULE_YEARS, start.month,
+    int64_t limit = rp_days_from_civil(start.year + ICS_RRULE_YEARS, start.month,
                                     start.month == 2 && start.day == 29 ? 28 : start.day);
     for (size_t i = 0; i < rp->nrrule && st == RP_OK; i++) {
         struct icalrecurrencetype r = icalproperty_get_rrule(rp->rrule[i]);
@@ -972,7 +949,7 @@ static rp_status ics_event(ics_ctx *x, icalcomponent *ev)
             struct icaltimetype o = icalrecur_iterator_next(it);
             if (icaltime_is_null_time(o) || !valid_date(o.year, o.month, o.day))
                 break;
-            if (days_from_civil(o.year, o.month, o.day) >= limit)
+            if (rp_days_from_civil(o.year, o.month, o.day) >= limit)
                 break;
             if (same_time(o, start) || excluded(rp, o))
                 continue;

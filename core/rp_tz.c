@@ -8,6 +8,7 @@
 #include <unicode/ustring.h>
 
 #include "rp_buf.h"
+#include "rp_message.h"
 
 /* Instants handled: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, widened
  * by two days so that every local time of the years 1..9999 converts (the
@@ -31,31 +32,6 @@ struct rp_tz {
     offset_span span[2];
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-    const int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-    *m = mm;
-    *d = dd;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -208,7 +184,7 @@ rp_status rp_tz_civil(rp_tz *tz, int64_t t, rp_civil *out, rp_error *err)
     int64_t local = t + off;
     int64_t days = floor_div(local, 86400);
     int64_t sod = local - days * 86400;
-    civil_from_days(days, &out->year, &out->month, &out->day);
+    rp_civil_from_days(days, &out->year, &out->month, &out->day);
     out->hour = (int)(sod / 3600);
     out->minute = (int)(sod / 60 % 60);
     out->second = (int)(sod % 60);
@@ -224,7 +200,7 @@ rp_status rp_tz_from_civil(rp_tz *tz, int year, int month, int day, int hour, in
         day > days_in_month(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59)
         return rp_error_set(err, RP_EINVAL, "invalid local time %04d-%02d-%02d %02d:%02d", year,
                             month, day, hour, minute);
-    int64_t local = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60;
+    int64_t local = rp_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60;
     /* The offsets in force a day either side; a change inside that window
      * makes the local time ambiguous (both fit) or skipped (neither fits). */
     int32_t before, after, o;
