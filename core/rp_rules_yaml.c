@@ -1,5 +1,4 @@
 /* rp_rules_yaml.c — YAML rules compiled to rule records. */
-#define _GNU_SOURCE /* memmem */
 #include "rp_rules_yaml.h"
 
 #include <errno.h>
@@ -18,12 +17,11 @@
 
 #define RP_RULE_MAX_NEST 8
 
-/* one keyword, folded like message text: " word " (word boundaries) or a
- * bare substring for Japanese / prefixes */
+/* one keyword: its id in the rule set's keyword index, which holds it folded
+ * like message text: " word " (word boundaries) or a bare substring for
+ * Japanese and prefixes */
 typedef struct ykw {
-    char *s;
-    size_t len;
-    uint32_t id; /* in the rule set's keyword index */
+    uint32_t id;
 } ykw;
 
 typedef struct ycond ycond;
@@ -65,11 +63,7 @@ static void cond_free(ycond *c)
     for (size_t i = 0; i < c->nmarkets; i++)
         free(c->markets[i]);
     free(c->markets);
-    for (size_t i = 0; i < c->nany; i++)
-        free(c->any[i].s);
     free(c->any);
-    for (size_t i = 0; i < c->nall; i++)
-        free(c->all[i].s);
     free(c->all);
     if (c->not_) {
         cond_free(c->not_);
@@ -92,13 +86,10 @@ static void yrule_free(void *p)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
+/* rp_ruleset_run() scanned the text once for every keyword of the set */
 static bool kw_found(const rp_rule_input *in, const ykw *k)
 {
-    if (in->kw_hits) /* the rule set scanned the text once for every keyword */
-        return (in->kw_hits[k->id >> 3] >> (k->id & 7)) & 1;
-    if (!in->folded_body || k->len > in->folded_len)
-        return false;
-    return memmem(in->folded_body, in->folded_len, k->s, k->len) != NULL;
+    return in->kw_hits && ((in->kw_hits[k->id >> 3] >> (k->id & 7)) & 1);
 }
 
 static bool cond_match(const ycond *c, const rp_rule_input *in)
@@ -341,14 +332,10 @@ static rp_status add_kw(yctx *c, yaml_node_t *n, const char *s, void *ud)
         return enomem(c);
     }
     *l->v = nv;
-    nv[*l->n].len = k.len;
-    nv[*l->n].s = rp_buf_steal(&k);
-    if (!nv[*l->n].s)
+    st = rp_ruleset_keyword(c->rs, k.data, k.len, &nv[*l->n].id);
+    rp_buf_free(&k);
+    if (st != RP_OK)
         return enomem(c);
-    if (rp_ruleset_keyword(c->rs, nv[*l->n].s, nv[*l->n].len, &nv[*l->n].id) != RP_OK) {
-        free(nv[*l->n].s);
-        return enomem(c);
-    }
     (*l->n)++;
     return RP_OK;
 }
