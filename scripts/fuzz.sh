@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default 30).
-# Crashes, leaks and hangs fail the run. Seeds: tests/fuzz/corpus/ and the mail fixtures.
+# Crashes, leaks and hangs fail the run. Seeds: tests/fuzz/corpus/, the mail fixtures
+# and the shipped rule files.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -18,11 +19,16 @@ for t in build-fuzz/tests/fuzz/fuzz_*; do
     fuzz_jsonl) seeds=tests/fuzz/corpus/jsonl ;;
     fuzz_lexicon) seeds=tests/fuzz/corpus/lexicon ;;
     fuzz_config) seeds=tests/fuzz/corpus/config ;;
+    # the shipped rule files are seeds as they are
+    fuzz_lua) seeds="tests/fuzz/corpus/lua rules/examples" ;;
+    fuzz_rules) seeds="tests/fuzz/corpus/rules rules" ;;
     *) seeds=tests/fuzz/corpus/${name#fuzz_} ;;
   esac
+  dirs=""
+  for d in $seeds; do [ -d "$d" ] && dirs="$dirs $d"; done
   echo "== $name (${secs}s)"
   if ! "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -artifact_prefix="$work/" "$work" $( [ -d "$seeds" ] && echo "$seeds") \
+        -artifact_prefix="$work/" "$work" $dirs \
         >"$work/log" 2>&1; then
     echo "$name FAILED:"; tail -40 "$work/log"; status=1
   else
