@@ -10,6 +10,24 @@
 #define RP_VERSION "0.1.0"
 #endif
 
+#include <stddef.h>
+
+#include "rp_buf.h"
+#include "rp_config.h"
+#include "rp_message.h"
+
+/* The configuration at path, or the built-in one when path is NULL. */
+rp_status rp_cli_load_config(const char *path, rp_config **cfg, rp_error *err);
+/* The id a message is reported under: its own, else where it came from. */
+const char *rp_cli_message_id(const rp_message *m);
+/* The error text for a message that could not be read (m may be NULL),
+ * naming where it is when its id does not. */
+#define RP_CLI_ERROR_MAX (RP_ERROR_MSG_MAX + 600)
+void rp_cli_read_error(const rp_message *m, rp_status st, const rp_error *err, char *out,
+                       size_t size);
+/* Write out to standard output and empty it; non-zero on a write error. */
+int rp_cli_flush(rp_buf *out);
+
 /* argv[0] is the command name. Returns an exit status. */
 int rp_cmd_classify(int argc, char **argv);
 int rp_cmd_process(int argc, char **argv);

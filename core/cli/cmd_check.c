@@ -320,10 +320,8 @@ int rp_cmd_check(int argc, char **argv)
         return RP_EXIT_USAGE;
     }
     rp_error err;
-    rp_error_clear(&err);
     rp_config *cfg = NULL;
-    rp_status st = config_path ? rp_config_load_file(config_path, &cfg, &err)
-                               : rp_config_load_default(&cfg, &err);
+    rp_status st = rp_cli_load_config(config_path, &cfg, &err);
     if (st != RP_OK) {
         printf("error: configuration: %s\n", err.msg);
         return RP_EXIT_USAGE;

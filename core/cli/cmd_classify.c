@@ -42,28 +42,22 @@ typedef struct state {
 
 static void flush_out(state *s)
 {
-    if (s->out.len && fwrite(s->out.data, 1, s->out.len, stdout) != s->out.len)
+    if (rp_cli_flush(&s->out))
         s->write_error = 1;
-    rp_buf_reset(&s->out);
 }
 
 static int on_message(void *ud, rp_message *m, rp_status st, const rp_error *err)
 {
     state *s = ud;
     rp_buf *o = &s->out;
-    const char *id = m && m->id ? m->id : (m && m->source ? m->source : "-");
+    const char *id = rp_cli_message_id(m);
     rp_status ws = rp_buf_append_str(o, "{\"id\":");
     if (ws == RP_OK)
         ws = rp_buf_append_json_string(o, id, strlen(id));
     if (st != RP_OK) {
         s->failed++;
-        const char *msg = err && err->msg[0] ? err->msg : rp_strerror(st);
-        char full[RP_ERROR_MSG_MAX + 600];
-        /* name where the message is when its id does not say it */
-        if (m && m->source && strcmp(m->source, id) != 0)
-            snprintf(full, sizeof full, "%.500s: %s", m->source, msg);
-        else
-            snprintf(full, sizeof full, "%s", msg);
+        char full[RP_CLI_ERROR_MAX];
+        rp_cli_read_error(m, st, err, full, sizeof full);
         if (ws == RP_OK)
             ws = rp_buf_append_str(o, ",\"error\":");
         if (ws == RP_OK)
@@ -149,10 +143,8 @@ int rp_cmd_classify(int argc, char **argv)
         }
     }
     rp_error err;
-    rp_error_clear(&err);
     rp_config *cfg = NULL;
-    rp_status st = config_path ? rp_config_load_file(config_path, &cfg, &err)
-                               : rp_config_load_default(&cfg, &err);
+    rp_status st = rp_cli_load_config(config_path, &cfg, &err);
     if (st != RP_OK) {
         fprintf(stderr, "replyd classify: configuration: %s\n", err.msg);
         return RP_EXIT_USAGE;
