@@ -63,6 +63,15 @@ static void free_holidays(rp_config *c)
     c->nholidays = 0;
 }
 
+static void free_sink(rp_sink_cfg *s)
+{
+    free(s->name);
+    free(s->plugin);
+    free_strv(s->keys, s->nopts);
+    free_strv(s->values, s->nopts);
+    memset(s, 0, sizeof *s);
+}
+
 void rp_config_free(rp_config *c)
 {
     if (!c)
@@ -86,7 +95,27 @@ void rp_config_free(rp_config *c)
     free_strv(c->template_dirs, c->ntemplate_dirs);
     free_strv(c->allowed_domains, c->nallowed_domains);
     free(c->fallback_template);
+    free(c->base_dir);
+    free(c->queue_path);
+    free(c->sink);
+    for (size_t i = 0; i < c->nsinks; i++)
+        free_sink(&c->sinks[i]);
+    free(c->sinks);
+    free(c->plugin_dir);
+    free_strv(c->notification_senders, c->nnotification_senders);
+    free_strv(c->own_addresses, c->nown_addresses);
+    free(c->alert_sink);
     free(c);
+}
+
+const rp_sink_cfg *rp_config_sink(const rp_config *c, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < c->nsinks; i++)
+        if (strcmp(c->sinks[i].name, name) == 0)
+            return &c->sinks[i];
+    return NULL;
 }
 
 const rp_marketplace_cfg *rp_config_marketplace(const rp_config *c, const char *domain)
@@ -631,6 +660,264 @@ static rp_status parse_safety(cctx *c, rp_config *cfg, yaml_node_t *m)
     return RP_OK;
 }
 
+static bool is_secret_key(const char *ks)
+{
+    return ks && (strcmp(ks, "password") == 0 || strcmp(ks, "secret") == 0 ||
+                  strcmp(ks, "api_key") == 0 || strcmp(ks, "token") == 0);
+}
+
+static rp_status parse_queue(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "queue");
+    yaml_node_t *k, *v;
+    unsigned long long u;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "path") == 0) {
+            const char *s = rp_yaml_scalar(v);
+            if (!s || !*s)
+                return cerr(c, v, "'%s' must be a non-empty text", "path");
+            char *r = resolve(c->base, s);
+            if (!r)
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            free(cfg->queue_path);
+            cfg->queue_path = r;
+        } else if (ks && strcmp(ks, "retention_days") == 0) {
+            if ((st = get_uint(c, v, 1, 36500, &u)) == RP_OK)
+                cfg->retention_days = (unsigned)u;
+        } else if (ks && strcmp(ks, "commit_every") == 0) {
+            if ((st = get_uint(c, v, 1, 100000, &u)) == RP_OK)
+                cfg->commit_every = (unsigned)u;
+        } else
+            st = cerr(c, k, "unknown key in 'queue': %s (path, retention_days, commit_every)",
+                      ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, out->name);
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "plugin") == 0) {
+            const char *s = rp_yaml_scalar(v);
+            if (!s || !*s || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s))
+                return cerr(c, v, "'plugin' must be a plugin name such as smtp, webhook or "
+                                  "file%s", NULL);
+            if ((st = get_str(c, v, "plugin", &out->plugin)) != RP_OK)
+                return st;
+        } else if (ks && strcmp(ks, "options") == 0) {
+            if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v))
+                continue;
+            if ((st = need_map(c, v, "options")) != RP_OK)
+                return st;
+            size_t total = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+            char **keys = calloc(total + 1, sizeof *keys), **vals = calloc(total + 1, sizeof *vals);
+            if (!keys || !vals) {
+                free(keys);
+                free(vals);
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            }
+            free_strv(out->keys, out->nopts);
+            free_strv(out->values, out->nopts);
+            out->keys = keys;
+            out->values = vals;
+            out->nopts = 0;
+            yaml_node_t *ok, *ov;
+            FOR_PAIRS(v, ok, ov)
+            {
+                const char *oks = rp_yaml_scalar(ok), *ovs = rp_yaml_scalar(ov);
+                if (!oks || !*oks)
+                    return cerr(c, ok, "option names must be texts%s", NULL);
+                if (is_secret_key(oks))
+                    return cerr(c, ok, "secrets never go into the configuration file ('%s'): "
+                                       "use the plugin's *_env or *_file option", oks);
+                if (!ovs)
+                    return cerr(c, ov, "option '%s' must be a single value", oks);
+                keys[out->nopts] = rp_strdup(oks);
+                vals[out->nopts] = rp_strdup(ovs);
+                out->nopts++;
+                if (!keys[out->nopts - 1] || !vals[out->nopts - 1])
+                    return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            }
+        } else
+            return cerr(c, k, "unknown key in a sink: %s (plugin, options)",
+                        ks ? ks : "(non-scalar)");
+    }
+    if (!out->plugin)
+        return cerr(c, m, "sink '%s' needs a 'plugin'", out->name);
+    return RP_OK;
+}
+
+static rp_status parse_sinks(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    if (m->type == YAML_SCALAR_NODE && rp_yaml_is_empty(m))
+        return RP_OK;
+    rp_status st = need_map(c, m, "sinks");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (!ks || !*ks)
+            return cerr(c, k, "sink names must be texts%s", NULL);
+        rp_sink_cfg *s = NULL;
+        for (size_t i = 0; i < cfg->nsinks; i++)
+            if (strcmp(cfg->sinks[i].name, ks) == 0)
+                s = &cfg->sinks[i]; /* a seller's sink of the same name replaces it */
+        if (s) {
+            char *name = s->name;
+            s->name = NULL;
+            free_sink(s);
+            s->name = name;
+        } else {
+            rp_sink_cfg *n = realloc(cfg->sinks, (cfg->nsinks + 1) * sizeof *n);
+            if (!n)
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->sinks = n;
+            s = &n[cfg->nsinks];
+            memset(s, 0, sizeof *s);
+            if (!(s->name = rp_strdup(ks)))
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->nsinks++;
+        }
+        if ((st = parse_sink(c, s, v)) != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+/* An optional sink name: "" or null clears it. */
+static rp_status get_opt_name(cctx *c, yaml_node_t *v, const char *key, char **dst)
+{
+    if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v)) {
+        free(*dst);
+        *dst = NULL;
+        return RP_OK;
+    }
+    return get_str(c, v, key, dst);
+}
+
+static rp_status parse_delivery(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "delivery");
+    yaml_node_t *k, *v;
+    unsigned long long u;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "sink") == 0)
+            st = get_opt_name(c, v, "sink", &cfg->sink);
+        else if (ks && strcmp(ks, "sinks") == 0)
+            st = parse_sinks(c, cfg, v);
+        else if (ks && strcmp(ks, "plugin_dir") == 0) {
+            if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v)) {
+                free(cfg->plugin_dir);
+                cfg->plugin_dir = NULL;
+            } else {
+                const char *s = rp_yaml_scalar(v);
+                char *r = s ? resolve(c->base, s) : NULL;
+                if (!s)
+                    return cerr(c, v, "'%s' must be a folder", "plugin_dir");
+                if (!r)
+                    return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+                free(cfg->plugin_dir);
+                cfg->plugin_dir = r;
+            }
+        } else if (ks && strcmp(ks, "max_attempts") == 0) {
+            if ((st = get_uint(c, v, 1, 1000, &u)) == RP_OK)
+                cfg->max_attempts = (unsigned)u;
+        } else if (ks && strcmp(ks, "retry_base_seconds") == 0) {
+            if ((st = get_uint(c, v, 0, 86400, &u)) == RP_OK)
+                cfg->retry_base_seconds = (unsigned)u;
+        } else if (ks && strcmp(ks, "retry_max_seconds") == 0) {
+            if ((st = get_uint(c, v, 0, 7 * 86400, &u)) == RP_OK)
+                cfg->retry_max_seconds = (unsigned)u;
+        } else
+            st = cerr(c, k, "unknown key in 'delivery': %s (sink, sinks, plugin_dir, "
+                            "max_attempts, retry_base_seconds, retry_max_seconds)",
+                      ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_loop(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "loop_protection");
+    yaml_node_t *k, *v;
+    unsigned long long u;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "once_per_sender_days") == 0) {
+            if ((st = get_uint(c, v, 0, 365, &u)) == RP_OK)
+                cfg->once_per_sender_days = (unsigned)u;
+        } else if (ks && strcmp(ks, "max_per_sender_per_hour") == 0) {
+            if ((st = get_uint(c, v, 0, 1000, &u)) == RP_OK)
+                cfg->max_per_sender_per_hour = (unsigned)u;
+        } else if (ks && strcmp(ks, "notification_senders") == 0)
+            st = get_strv(c, v, "notification_senders", false, &cfg->notification_senders,
+                          &cfg->nnotification_senders);
+        else if (ks && strcmp(ks, "own_addresses") == 0)
+            st = get_strv(c, v, "own_addresses", false, &cfg->own_addresses,
+                          &cfg->nown_addresses);
+        else
+            st = cerr(c, k, "unknown key in 'loop_protection': %s (once_per_sender_days, "
+                            "max_per_sender_per_hour, notification_senders, own_addresses)",
+                      ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
+static rp_status parse_sla(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    rp_status st = need_map(c, m, "sla");
+    yaml_node_t *k, *v;
+    unsigned long long u;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (ks && strcmp(ks, "hours") == 0) {
+            if ((st = get_uint(c, v, 1, 720, &u)) == RP_OK)
+                cfg->sla_hours = (unsigned)u;
+        } else if (ks && strcmp(ks, "warn_hours_before") == 0) {
+            if ((st = get_uint(c, v, 0, 720, &u)) == RP_OK)
+                cfg->warn_hours_before = (unsigned)u;
+        } else if (ks && strcmp(ks, "rate_warn") == 0)
+            st = get_double(c, v, 0.0, 1.0, &cfg->rate_warn);
+        else if (ks && strcmp(ks, "alert_sink") == 0)
+            st = get_opt_name(c, v, "alert_sink", &cfg->alert_sink);
+        else
+            st = cerr(c, k, "unknown key in 'sla': %s (hours, warn_hours_before, rate_warn, "
+                            "alert_sink)",
+                      ks ? ks : "(non-scalar)");
+        if (st != RP_OK)
+            return st;
+    }
+    return RP_OK;
+}
+
 static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
 {
     if (!root)
@@ -671,8 +958,15 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
             st = parse_lua(c, cfg, v);
         else if (ks && strcmp(ks, "safety") == 0)
             st = parse_safety(c, cfg, v);
-        else if (ks && (strcmp(ks, "password") == 0 || strcmp(ks, "secret") == 0 ||
-                        strcmp(ks, "api_key") == 0 || strcmp(ks, "token") == 0))
+        else if (ks && strcmp(ks, "queue") == 0)
+            st = parse_queue(c, cfg, v);
+        else if (ks && strcmp(ks, "delivery") == 0)
+            st = parse_delivery(c, cfg, v);
+        else if (ks && strcmp(ks, "loop_protection") == 0)
+            st = parse_loop(c, cfg, v);
+        else if (ks && strcmp(ks, "sla") == 0)
+            st = parse_sla(c, cfg, v);
+        else if (is_secret_key(ks))
             st = cerr(c, k, "secrets never go into the configuration file ('%s'): use an "
                       "environment variable or a secret file", ks);
         else
@@ -711,6 +1005,16 @@ static rp_config *new_defaults(void)
     c->lua_instructions = 1000000;
     c->lua_memory = 8u << 20;
     c->never_auto_send_high_risk = true;
+    c->retention_days = 180;
+    c->commit_every = 500;
+    c->max_attempts = 8;
+    c->retry_base_seconds = 60;
+    c->retry_max_seconds = 3600;
+    c->once_per_sender_days = 4;
+    c->max_per_sender_per_hour = 3;
+    c->sla_hours = 24;
+    c->warn_hours_before = 4;
+    c->rate_warn = 0.90;
     return c;
 }
 
@@ -719,7 +1023,8 @@ rp_status rp_config_parse(const char *data, size_t len, const char *name, const 
 {
     *out = NULL;
     rp_config *cfg = new_defaults();
-    if (!cfg || !(cfg->path = rp_strdup(name))) {
+    if (!cfg || !(cfg->path = rp_strdup(name)) ||
+        !(cfg->base_dir = rp_strdup(base_dir ? base_dir : "."))) {
         rp_config_free(cfg);
         return rp_error_set(err, RP_ENOMEM, "out of memory");
     }

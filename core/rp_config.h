@@ -35,6 +35,15 @@ typedef struct rp_holiday_cfg {
     bool yearly;
 } rp_holiday_cfg;
 
+/* A delivery sink: a plugin and its options (text, as written). */
+typedef struct rp_sink_cfg {
+    char *name;    /* "relay" */
+    char *plugin;  /* "smtp" -> smtp.so */
+    char **keys;
+    char **values;
+    size_t nopts;
+} rp_sink_cfg;
+
 typedef struct rp_config {
     char *path;             /* where it was read from, "(built-in)" for the default */
     rp_limits limits;
@@ -70,7 +79,39 @@ typedef struct rp_config {
 
     bool never_auto_send_high_risk; /* default true */
     char *fallback_template;        /* drafted for approval when no rule replies; "answer_{intent}" */
+
+    char *base_dir;                 /* the configuration file's folder ("." for the built-in one) */
+
+    /* queue: */
+    char *queue_path;               /* SQLite file, resolved against base_dir */
+    unsigned retention_days;        /* message texts are purged after this; default 180 */
+    unsigned commit_every;          /* messages per transaction in process (group commit) */
+
+    /* delivery: */
+    char *sink;                     /* name of the sink replies go to; NULL = none */
+    rp_sink_cfg *sinks;
+    size_t nsinks;
+    char *plugin_dir;               /* NULL = next to the program, then the install dir */
+    unsigned max_attempts;          /* before a reply is failed */
+    unsigned retry_base_seconds, retry_max_seconds; /* exponential backoff with jitter */
+
+    /* loop_protection: */
+    unsigned once_per_sender_days;  /* one automatic reply per sender and template; 0 = off */
+    unsigned max_per_sender_per_hour; /* automatic replies; 0 = no cap */
+    char **notification_senders;    /* glob patterns of the marketplaces' own senders */
+    size_t nnotification_senders;
+    char **own_addresses;           /* the seller's addresses besides the marketplace senders */
+    size_t nown_addresses;
+
+    /* sla: */
+    unsigned sla_hours;             /* 24 */
+    unsigned warn_hours_before;     /* alert when an open message is this close to its deadline */
+    double rate_warn;               /* alert when the share answered in time falls below */
+    char *alert_sink;               /* sink name for alerts; NULL = log only */
 } rp_config;
+
+/* The configured sink with this name, or NULL. */
+const rp_sink_cfg *rp_config_sink(const rp_config *c, const char *name);
 
 /* The configured marketplace for a domain, or NULL. */
 const rp_marketplace_cfg *rp_config_marketplace(const rp_config *c, const char *domain);
