@@ -56,6 +56,9 @@ struct rp_engine {
     const char *team_tz_name;
     date_memo dates[RP_DATE_CACHE];
     unsigned next_date;
+    rp_loop *loop;
+    rp_reply_history *own_history; /* in memory; used unless another is set */
+    const rp_reply_history *history;
 };
 
 /* ---- building ---------------------------------------------------------------- */
@@ -81,6 +84,8 @@ void rp_engine_free(rp_engine *e)
     rp_buf_free(&e->tmp);
     rp_buf_free(&e->subj);
     rp_buf_free(&e->body);
+    rp_loop_free(e->loop);
+    rp_loop_memory_history_free(e->own_history);
     free(e);
 }
 
@@ -327,12 +332,22 @@ rp_status rp_engine_new(const rp_config *cfg, rp_engine **out, rp_error *err)
         st = build_rules(e, err);
     if (st == RP_OK && !(e->df = rp_datefmt_new()))
         st = rp_error_set(err, RP_ENOMEM, "out of memory");
+    if (st == RP_OK)
+        st = rp_loop_new(cfg, &e->loop, err);
+    if (st == RP_OK && !(e->own_history = rp_loop_memory_history_new()))
+        st = rp_error_set(err, RP_ENOMEM, "out of memory");
+    e->history = e->own_history;
     if (st != RP_OK) {
         rp_engine_free(e);
         return st;
     }
     *out = e;
     return RP_OK;
+}
+
+void rp_engine_set_history(rp_engine *e, const rp_reply_history *h)
+{
+    e->history = h ? h : e->own_history;
 }
 
 const rp_ruleset *rp_engine_rules(const rp_engine *e)
@@ -679,6 +694,66 @@ static rp_status add_reply(rp_engine *e, rp_decision *d, const render_env *env, 
     return RP_OK;
 }
 
+/* Automatic replies beyond the per-buyer throttles are dropped (a draft for
+ * approval is never throttled: a human decides on it); the ones that go are
+ * recorded. When nothing is left, the message gets no reply, and says why.
+ * A message without a sender address has no key and is not throttled. */
+static rp_status throttle(rp_engine *e, const rp_message *m, rp_decision *d)
+{
+    char key[65];
+    rp_loop_sender_key(m->from, key);
+    if (!key[0] || !d->nreplies)
+        return RP_OK;
+    const rp_reply_history *h = e->history;
+    const char *first = NULL, *first_detail = NULL;
+    size_t kept = 0;
+    rp_status st;
+    for (size_t i = 0; i < d->nreplies; i++) {
+        rp_reply r = d->replies[i];
+        if (r.action == RP_ACTION_AUTO_SEND) {
+            char why[256];
+            rp_status hs;
+            rp_loop_reason lr =
+                rp_loop_throttle(e->loop, h, key, r.template_id, d->now, why, sizeof why, &hs);
+            if (hs == RP_OK && lr != RP_LOOP_NONE) {
+                if ((st = reason(e, d, "loop protection: %s (template %s)", why,
+                                 r.template_id)) != RP_OK)
+                    return st;
+                if (!first) {
+                    first = rp_loop_reason_name(lr);
+                    if (!(first_detail = rp_arena_strdup(&e->arena, why)))
+                        return RP_ENOMEM;
+                }
+                continue; /* dropped */
+            }
+            if (hs == RP_OK)
+                hs = h->record_auto(h->ctx, key, r.template_id, d->now);
+            if (hs == RP_ENOMEM)
+                return hs;
+            if (hs != RP_OK) {
+                /* unknown whether the buyer already had it: a human decides */
+                r.action = RP_ACTION_APPROVE;
+                if ((st = reason(e, d,
+                                 "loop protection: the reply history failed (%s): '%s' held "
+                                 "for approval",
+                                 rp_strerror(hs), r.template_id)) != RP_OK)
+                    return st;
+            }
+        }
+        d->replies[kept++] = r;
+    }
+    d->nreplies = kept;
+    for (size_t i = 0; i < d->nreplies; i++)
+        if (d->replies[i].action == RP_ACTION_APPROVE)
+            d->approval_needed = true;
+    if (!kept && first) {
+        d->no_reply = true;
+        d->suppressed = first;
+        d->suppressed_detail = first_detail;
+    }
+    return RP_OK;
+}
+
 static void add_tag(rp_decision *d, const char *tag)
 {
     for (size_t i = 0; i < d->ntags; i++)
@@ -721,6 +796,19 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
         received = now;
     d->now = now;
     d->reply_by = received + 24 * 3600;
+
+    /* machines are not answered: no rule runs, nothing is drafted; the
+     * message is still decided (and stored) with the reason */
+    char why[256];
+    rp_loop_reason lr = rp_loop_check(e->loop, m, why, sizeof why);
+    if (lr != RP_LOOP_NONE) {
+        d->no_reply = true;
+        d->suppressed = rp_loop_reason_name(lr);
+        if (!(d->suppressed_detail = rp_arena_strdup(&e->arena, why)) ||
+            (st = reason(e, d, "loop protection: %s", why)) != RP_OK)
+            return rp_error_set(err, RP_ENOMEM, "out of memory");
+        return RP_OK;
+    }
 
     rp_rule_input in;
     memset(&in, 0, sizeof in);
@@ -829,6 +917,7 @@ rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_de
             d->approval_needed = true;
     if (forced || (d->nreplies == 0 && !d->no_reply))
         d->approval_needed = true;
+    R(throttle(e, m, d));
 #undef R
     return RP_OK;
 }
@@ -878,6 +967,10 @@ rp_status rp_decision_json(const rp_decision *d, rp_buf *o)
     if (st == RP_OK)
         st = rp_buf_printf(o, "],\"no_reply\":%s,\"approval_needed\":%s",
                            d->no_reply ? "true" : "false", d->approval_needed ? "true" : "false");
+    if (st == RP_OK)
+        st = jstr(o, "suppressed", d->suppressed);
+    if (st == RP_OK)
+        st = jstr(o, "suppressed_detail", d->suppressed_detail);
     if (st == RP_OK)
         st = jstr(o, "rule", d->rule);
     if (st == RP_OK)
@@ -964,7 +1057,10 @@ rp_status rp_decision_text(const rp_decision *d, rp_buf *o)
         if (st == RP_OK)
             st = rp_buf_append_char(o, '\n');
     }
-    if (st == RP_OK && d->no_reply)
+    if (st == RP_OK && d->suppressed)
+        st = rp_buf_printf(o, "   NO REPLY: loop protection (%s): %s\n", d->suppressed,
+                           d->suppressed_detail ? d->suppressed_detail : "");
+    else if (st == RP_OK && d->no_reply)
         st = rp_buf_append_str(o, "   no reply needed\n");
     for (size_t i = 0; i < d->nreplies && st == RP_OK; i++) {
         const rp_reply *r = &d->replies[i];

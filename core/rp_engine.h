@@ -13,6 +13,11 @@
  * when the template has it), their compliance findings and every reason. It
  * never loses a message: a failing rule, a missing template or variable, or a
  * compliance finding sends the reply to human approval instead of sending it.
+ * Loop protection (rp_loop.h) comes first: mail from machines (bounces,
+ * auto-replies, lists, notifications, the seller's own) gets no reply at
+ * all and no rule runs for it; automatic replies beyond the per-buyer
+ * throttles are dropped. Automatic replies are recorded in a reply history:
+ * the engine's own, in memory, unless rp_engine_set_history() names another.
  *
  * The engine owns everything it built (rp_engine_free). It is not
  * thread-safe: it holds per-message scratch space and ICU calendars. Strings
@@ -30,6 +35,7 @@
 #include "rp_compliance.h"
 #include "rp_config.h"
 #include "rp_error.h"
+#include "rp_loop.h"
 #include "rp_message.h"
 #include "rp_rules.h"
 #include "rp_rules_yaml.h"
@@ -61,10 +67,14 @@ typedef struct rp_decision {
     rp_priority priority;
     const char *tags[RP_MAX_TAGS];
     size_t ntags;
-    bool no_reply;         /* a rule said no reply is needed (and nothing else replies) */
+    bool no_reply;         /* a rule said no reply is needed (and nothing else replies),
+                            * or loop protection suppressed every reply */
     bool approval_needed;  /* some reply waits for a human */
     const char *rule;      /* the deciding rule: the matching rule that stopped the run
                             * (else the first match); NULL if none matched */
+    const char *suppressed;        /* loop protection's reason (rp_loop_reason_name) when it
+                                    * left the message without any reply, else NULL */
+    const char *suppressed_detail; /* its one-line detail (never the sender), else NULL */
     rp_reply replies[RP_MAX_DECISION_REPLIES];
     size_t nreplies;
     const char *reasons[RP_MAX_REASONS];
@@ -81,6 +91,11 @@ void rp_engine_free(rp_engine *e);
  * problem with one message or rule lands in the decision's reasons. */
 rp_status rp_engine_decide(rp_engine *e, const rp_message *m, int64_t now, rp_decision *d,
                            rp_error *err);
+
+/* The history the throttles read and automatic replies are recorded in
+ * (borrowed: it must outlive its use); NULL goes back to the engine's own,
+ * kept in memory (what a dry run uses). */
+void rp_engine_set_history(rp_engine *e, const rp_reply_history *h);
 
 /* One JSON object on one line (no newline), appended to out. */
 rp_status rp_decision_json(const rp_decision *d, rp_buf *out);

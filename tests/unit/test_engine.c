@@ -1,6 +1,7 @@
 /* The decision pipeline: safety rules no rule can override, the fallback
- * draft, language fallback, the buyer's clock across DST, thread detection
- * and log redaction. */
+ * draft, language fallback, the buyer's clock across DST, thread detection,
+ * loop protection (suppressed machines, throttled acknowledgements) and log
+ * redaction. */
 #include "rp_test.h"
 
 #include <sys/stat.h>
@@ -275,9 +276,171 @@ static void test_json_shape(void **st)
                         "\"high_risk\":false,\"now\":\"2026-11-24T09:00:00Z\","
                         "\"reply_by\":\"2026-11-25T09:00:00Z\",\"priority\":\"normal\","
                         "\"tags\":[\"thanks\"],\"no_reply\":true,\"approval_needed\":false,"
-                        "\"rule\":\"thanks-no-reply\",\"replies\":[],"
+                        "\"suppressed\":null,\"suppressed_detail\":null,\"rule\":\"thanks-no-reply\",\"replies\":[],"
                         "\"reasons\":[\"rule 'thanks-no-reply' matched\"]}");
     rp_buf_free(&b);
+    rp_message_free(m);
+    rp_engine_free(e);
+    rp_config_free(cfg);
+}
+
+static rp_status no_last(void *ctx, const char *k, const char *t, int64_t *at)
+{
+    (void)ctx, (void)k, (void)t;
+    *at = RP_TIME_UNKNOWN;
+    return RP_OK;
+}
+static rp_status no_count(void *ctx, const char *k, int64_t since, unsigned *n)
+{
+    (void)ctx, (void)k, (void)since;
+    *n = 0;
+    return RP_OK;
+}
+static rp_status broken_record(void *ctx, const char *k, const char *t, int64_t at)
+{
+    (void)k, (void)t, (void)at;
+    (*(int *)ctx)++;
+    return RP_EIO;
+}
+
+static const char *const relay_buyer = "\"Jonas K. - Amazon Marketplace\" <a1b2c3d4e5@marketplace.amazon.de>";
+
+static void test_loop_protection_suppresses(void **st)
+{
+    (void)st;
+    rp_config *cfg;
+    rp_engine *e = engine("", &cfg);
+    rp_decision d;
+    rp_error err;
+    /* a buyer's out-of-office through the relay, at night: no acknowledgement,
+     * no draft, no rule */
+    rp_message *m = msg("amazon.de", "Bestellung", order_de);
+    assert_int_equal(rp_message_set(&m->from, relay_buyer), RP_OK);
+    assert_int_equal(rp_message_add_header(m, "Auto-Submitted", "auto-replied"), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 0);
+    assert_true(d.no_reply);
+    assert_false(d.approval_needed);
+    assert_null(d.rule);
+    assert_int_equal(d.ntags, 0);
+    assert_string_equal(d.suppressed, "auto_submitted");
+    assert_string_equal(d.suppressed_detail, "Auto-Submitted: auto-replied");
+    assert_true(has_reason(&d, "loop protection: Auto-Submitted: auto-replied"));
+    assert_string_equal(d.language, "de"); /* still classified, for the queue */
+    rp_buf b = {0};
+    assert_int_equal(rp_decision_json(&d, &b), RP_OK);
+    if (!strstr(b.data, "\"no_reply\":true,\"approval_needed\":false,\"suppressed\":"
+                        "\"auto_submitted\",\"suppressed_detail\":\"Auto-Submitted: "
+                        "auto-replied\",\"rule\":null,\"replies\":[]"))
+        fail_msg("json: %s", b.data);
+    rp_buf_reset(&b);
+    assert_int_equal(rp_decision_text(&d, &b), RP_OK);
+    if (!strstr(b.data, "NO REPLY: loop protection (auto_submitted): Auto-Submitted: auto-replied"))
+        fail_msg("text: %s", b.data);
+    if (strstr(b.data, "a1b2c3d4e5"))
+        fail_msg("text names the sender: %s", b.data);
+    rp_buf_free(&b);
+    rp_message_free(m);
+    /* a marketplace notification, even during business hours */
+    m = msg("amazon.de", "Verkauft, jetzt versenden", "Bitte versenden Sie die Bestellung.");
+    assert_int_equal(rp_message_set(&m->from, "seller-notification@amazon.de"), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T10:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 0);
+    assert_string_equal(d.suppressed, "notification_sender");
+    rp_message_free(m);
+    /* the buyer's own message afterwards is answered as usual */
+    m = msg("amazon.de", "Bestellung", order_de);
+    assert_int_equal(rp_message_set(&m->from, relay_buyer), RP_OK);
+    assert_int_equal(rp_message_add_header(m, "Auto-Submitted", "no"), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:00:00+01:00"), &d, &err), RP_OK);
+    assert_null(d.suppressed);
+    assert_int_equal(d.nreplies, 2);
+    assert_int_equal(d.replies[0].action, RP_ACTION_AUTO_SEND);
+    rp_message_free(m);
+    rp_engine_free(e);
+    rp_config_free(cfg);
+}
+
+static void test_loop_protection_throttles(void **st)
+{
+    (void)st;
+    rp_config *cfg;
+    rp_engine *e = engine("", &cfg);
+    rp_decision d;
+    rp_error err;
+    rp_message *m = msg("amazon.de", "Bestellung", order_de);
+    assert_int_equal(rp_message_set(&m->from, relay_buyer), RP_OK);
+    /* first message at night: acknowledgement + draft */
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 2);
+    assert_string_equal(d.replies[0].template_id, "ack_overnight");
+    assert_int_equal(d.replies[0].action, RP_ACTION_AUTO_SEND);
+    /* the same buyer 40 minutes later: the acknowledgement is dropped, the
+     * draft stays */
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:40:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 1);
+    assert_string_equal(d.replies[0].template_id, "answer_order_status");
+    assert_int_equal(d.replies[0].action, RP_ACTION_APPROVE);
+    assert_true(d.approval_needed);
+    assert_false(d.no_reply);
+    assert_null(d.suppressed);
+    assert_true(has_reason(&d, "(template ack_overnight)"));
+    assert_true(has_reason(&d, "loop protection: an automatic reply with this template"));
+    /* the same address written differently is the same buyer */
+    assert_int_equal(rp_message_set(&m->from, "A1B2C3D4E5@marketplace.amazon.de"), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-25T01:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 1);
+    /* another buyer is acknowledged */
+    assert_int_equal(rp_message_set(&m->from, "z9y8x7w6v5@marketplace.amazon.de"), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:45:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 2);
+    /* and the first one again after 4 days */
+    assert_int_equal(rp_message_set(&m->from, relay_buyer), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-28T23:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 2);
+    assert_int_equal(d.replies[0].action, RP_ACTION_AUTO_SEND);
+    /* no sender: no key, never throttled */
+    rp_message_free(m);
+    m = msg("amazon.de", "Bestellung", order_de);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:00:00+01:00"), &d, &err), RP_OK);
+        assert_int_equal(d.nreplies, 2);
+    }
+    rp_message_free(m);
+    rp_engine_free(e);
+    rp_config_free(cfg);
+
+    /* a rule that only sends automatically: the second time nothing is left,
+     * and the decision says why */
+    write_file("r5/ack.yaml", "rules:\n  - name: ack-only\n    priority: 500\n"
+                              "    then:\n      replies:\n"
+                              "        - {template: ack_overnight, action: auto_send}\n");
+    e = engine("rules: {builtin: false, paths: [r5]}\n", &cfg);
+    m = msg("amazon.de", "Bestellung", order_de);
+    assert_int_equal(rp_message_set(&m->from, relay_buyer), RP_OK);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:00:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 1);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:10:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(d.nreplies, 0);
+    assert_true(d.no_reply);
+    assert_false(d.approval_needed);
+    assert_string_equal(d.suppressed, "once_per_period");
+    assert_non_null(strstr(d.suppressed_detail, "one per 4 days"));
+    assert_string_equal(d.rule, "ack-only");
+    /* a history that cannot record: the reply waits for a human */
+    int calls = 0;
+    rp_reply_history broken = {&calls, no_last, no_count, broken_record};
+    rp_engine_set_history(e, &broken);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:20:00+01:00"), &d, &err), RP_OK);
+    assert_int_equal(calls, 1);
+    assert_int_equal(d.nreplies, 1);
+    assert_int_equal(d.replies[0].action, RP_ACTION_APPROVE);
+    assert_true(d.approval_needed);
+    assert_true(has_reason(&d, "reply history failed"));
+    /* back to the engine's own history, which remembers the first reply */
+    rp_engine_set_history(e, NULL);
+    assert_int_equal(rp_engine_decide(e, m, at("2026-11-24T23:30:00+01:00"), &d, &err), RP_OK);
+    assert_string_equal(d.suppressed, "once_per_period");
     rp_message_free(m);
     rp_engine_free(e);
     rp_config_free(cfg);
@@ -304,6 +467,8 @@ int main(void)
         cmocka_unit_test(test_buyer_clock_across_dst),
         cmocka_unit_test(test_split_shift_and_first_message),
         cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_loop_protection_suppresses),
+        cmocka_unit_test(test_loop_protection_throttles),
         cmocka_unit_test(test_redact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
