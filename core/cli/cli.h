@@ -10,7 +10,9 @@
 #define RP_VERSION "0.1.0"
 #endif
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rp_buf.h"
 #include "rp_config.h"
@@ -28,9 +30,23 @@ void rp_cli_read_error(const rp_message *m, rp_status st, const rp_error *err, c
 /* Write out to standard output and empty it; non-zero on a write error. */
 int rp_cli_flush(rp_buf *out);
 
+/* Open the queue: path, else the configuration's queue.path, else
+ * $REPLYD_QUEUE... (path wins, then $REPLYD_QUEUE, then the configuration). */
+typedef struct rp_queue rp_queue;
+rp_status rp_cli_open_queue(const rp_config *cfg, const char *path, bool read_only,
+                            rp_queue **q, rp_error *err);
+/* Who is acting: --operator, else $REPLYD_OPERATOR, else the login name. */
+const char *rp_cli_operator(const char *given, char *buf, size_t size);
+/* "2026-11-22 14:03 UTC" */
+void rp_cli_format_time(int64_t t, char *buf, size_t size);
+
 /* argv[0] is the command name. Returns an exit status. */
 int rp_cmd_classify(int argc, char **argv);
 int rp_cmd_process(int argc, char **argv);
 int rp_cmd_check(int argc, char **argv);
+int rp_cmd_queue(int argc, char **argv);
+int rp_cmd_send(int argc, char **argv);
+int rp_cmd_stats(int argc, char **argv);
+int rp_cmd_export(int argc, char **argv);
 
 #endif

@@ -1,8 +1,13 @@
 /* cli_common.c — pieces every command of the front end shares. */
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "rp_queue.h"
 
 rp_status rp_cli_load_config(const char *path, rp_config **cfg, rp_error *err)
 {
@@ -31,4 +36,39 @@ int rp_cli_flush(rp_buf *out)
     int bad = out->len && fwrite(out->data, 1, out->len, stdout) != out->len;
     rp_buf_reset(out);
     return bad;
+}
+
+rp_status rp_cli_open_queue(const rp_config *cfg, const char *path, bool read_only,
+                            rp_queue **q, rp_error *err)
+{
+    const char *env = getenv("REPLYD_QUEUE");
+    const char *p = path ? path : (env && *env) ? env : cfg->queue_path;
+    if (!p)
+        return rp_error_set(err, RP_ECONFIG, "no queue: set queue.path or use --queue FILE");
+    rp_queue_opts o = {.read_only = read_only};
+    return rp_queue_open(p, &o, q, err);
+}
+
+const char *rp_cli_operator(const char *given, char *buf, size_t size)
+{
+    const char *env = getenv("REPLYD_OPERATOR");
+    const char *who = given && *given ? given : env && *env ? env : NULL;
+    if (!who) {
+        struct passwd *pw = getpwuid(getuid());
+        who = pw && pw->pw_name ? pw->pw_name : getenv("USER");
+    }
+    snprintf(buf, size, "%s", who && *who ? who : "unknown");
+    return buf;
+}
+
+void rp_cli_format_time(int64_t t, char *buf, size_t size)
+{
+    if (t == RP_TIME_UNKNOWN) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(buf, size, "%lld", (long long)t);
 }

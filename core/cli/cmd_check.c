@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rp_loop.h"
+#include "rp_plugin.h"
 #include "rp_buf.h"
 #include "rp_compliance.h"
 #include "rp_config.h"
@@ -235,7 +237,18 @@ static void run_test(checker *k, const rp_rule_test *t)
     }
     rp_error err;
     rp_decision d;
-    if (rp_engine_decide(k->eng, m, now, &d, &err) != RP_OK) {
+    /* each case starts with no automatic replies behind it */
+    rp_reply_history *h = rp_loop_memory_history_new();
+    if (!h) {
+        problem(k, "out of memory");
+        rp_message_free(m);
+        return;
+    }
+    rp_engine_set_history(k->eng, h);
+    rp_status ds = rp_engine_decide(k->eng, m, now, &d, &err);
+    rp_engine_set_history(k->eng, NULL);
+    rp_loop_memory_history_free(h);
+    if (ds != RP_OK) {
         problem(k, "test '%s': %s", t->name, err.msg);
         rp_message_free(m);
         return;
@@ -288,6 +301,47 @@ static void run_test(checker *k, const rp_rule_test *t)
     rp_buf_free(&a);
     rp_buf_free(&b);
     rp_message_free(m);
+}
+
+/* Every configured sink loads and accepts its options; the names that
+ * delivery.sink and sla.alert_sink give exist; every marketplace has a
+ * sender address when replies go out by SMTP. */
+static void check_delivery(checker *k)
+{
+    const rp_config *cfg = k->cfg;
+    rp_sinks *sinks = NULL;
+    rp_error err;
+    if (rp_sinks_new(cfg, "replyd check", &sinks, &err) != RP_OK) {
+        printf("error: %s\n", err.msg);
+        k->errors++;
+        return;
+    }
+    for (size_t i = 0; i < cfg->nsinks; i++) {
+        rp_sink *sk;
+        if (rp_sinks_get(sinks, cfg->sinks[i].name, &sk, &err) != RP_OK) {
+            printf("error: %s\n", err.msg);
+            k->errors++;
+        } else if (!k->quiet)
+            printf("ok: sink '%s' (plugin %s)%s\n", cfg->sinks[i].name, cfg->sinks[i].plugin,
+                   rp_sink_idempotent(sk) ? ", idempotent" : "");
+    }
+    const char *names[2] = {cfg->sink, cfg->alert_sink};
+    const char *keys[2] = {"delivery.sink", "sla.alert_sink"};
+    for (int i = 0; i < 2; i++)
+        if (names[i] && !rp_config_sink(cfg, names[i])) {
+            printf("error: %s names '%s', which is not in delivery.sinks\n", keys[i], names[i]);
+            k->errors++;
+        }
+    const rp_sink_cfg *main_sink = rp_config_sink(cfg, cfg->sink);
+    if (main_sink && strcmp(main_sink->plugin, "smtp") == 0)
+        for (size_t i = 0; i < cfg->nmarketplaces; i++)
+            if (!cfg->marketplaces[i].sender && !k->quiet)
+                printf("note: marketplace %s has no sender address: its replies cannot go out "
+                       "by SMTP (marketplaces.%s.sender)\n",
+                       cfg->marketplaces[i].domain, cfg->marketplaces[i].domain);
+    if (!cfg->sink && !k->quiet)
+        printf("note: no delivery.sink: replies are queued, and nothing is sent\n");
+    rp_sinks_free(sinks);
 }
 
 int rp_cmd_check(int argc, char **argv)
@@ -345,6 +399,7 @@ int rp_cmd_check(int argc, char **argv)
     }
     check_templates(&k);
     check_references(&k);
+    check_delivery(&k);
     const rp_rule_tests *tests = rp_engine_tests(eng);
     for (size_t i = 0; i < tests->n; i++)
         run_test(&k, &tests->items[i]);

@@ -19,6 +19,12 @@ static void usage(FILE *out)
             "                           decide and render the replies, store and send nothing\n"
             "  check                    validate configuration, rules and templates; run the\n"
             "                           rule files' example cases\n"
+            "  process [FILE|DIR...]    decide and store messages and replies in the queue\n"
+            "  queue list|show|approve|edit|reject|purge\n"
+            "                           review and approve the replies waiting in the queue\n"
+            "  send                     deliver the replies that are due (SMTP, webhook, file)\n"
+            "  stats                    the 24-hour response figures; --alerts warns\n"
+            "  export                   the message/response report for audits (CSV, JSON)\n"
             "\n"
             "Global options:\n"
             "  -h, --help               this help; 'replyd COMMAND --help' for a command\n"
@@ -48,13 +54,18 @@ int main(int argc, char **argv)
         rp_mail_shutdown();
         return rc;
     }
-    if (strcmp(cmd, "process") == 0 || strcmp(cmd, "check") == 0) {
-        rp_mail_init();
-        int rc = cmd[0] == 'p' ? rp_cmd_process(argc - 1, argv + 1)
-                               : rp_cmd_check(argc - 1, argv + 1);
-        rp_mail_shutdown();
-        return rc;
-    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"process", rp_cmd_process}, {"check", rp_cmd_check}, {"queue", rp_cmd_queue},
+                {"send", rp_cmd_send},       {"stats", rp_cmd_stats}, {"export", rp_cmd_export}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0) {
+            rp_mail_init();
+            int rc = cmds[i].fn(argc - 1, argv + 1);
+            rp_mail_shutdown();
+            return rc;
+        }
     fprintf(stderr, "replyd: unknown command '%s'\n", cmd);
     usage(stderr);
     return RP_EXIT_USAGE;

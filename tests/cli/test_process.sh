@@ -1,6 +1,7 @@
 #!/bin/sh
 # End-to-end tests of `replyd process --dry-run` and `replyd check`: decisions
-# on the bundled samples (overnight, holiday, high-risk, thanks), the clock
+# on the bundled samples (overnight, holiday, high-risk, thanks, loop
+# protection for bounces, auto-replies, notifications and repeats), the clock
 # override, text output, compliance and missing variables sending replies to
 # approval, a failing Lua rule, and check's errors and example cases.
 # Usage: test_process.sh path/to/replyd SOURCE_DIR
@@ -33,9 +34,10 @@ PY
 }
 
 # --- usage
-"$REPLYD" process examples >/dev/null 2>"$T/err"
-check "process without --dry-run exits 2" test $? -eq 2
-check "process without --dry-run says why" grep -q "only --dry-run" "$T/err"
+"$REPLYD" process --format text --queue "$T/unused.db" examples >/dev/null 2>"$T/err"
+check "process --format text without --dry-run exits 2" test $? -eq 2
+check "process --format text without --dry-run says why" grep -q "is for --dry-run" "$T/err"
+check "... and creates no queue" test ! -e "$T/unused.db"
 "$REPLYD" process --dry-run --now yesterday /dev/null >/dev/null 2>"$T/err"
 check "bad --now exits 2" test $? -eq 2
 "$REPLYD" process --help >"$T/out"; check "process --help exits 0" test $? -eq 0
@@ -89,6 +91,31 @@ check "buyer name from the relay subject" json_check "$T/ex.jsonl" \
   "'Katrin B.' in by['hol-de-01']['replies'][0]['body']"
 check "no compliance findings in the starter templates" json_check "$T/ex.jsonl" \
   "all(not x['compliance'] for r in rows for x in r['replies'])"
+
+# loop protection: machines get no reply at all; one buyer gets one automatic reply per template
+BOUNCE=20261119081452.4QB7k21Zs5z3wxy@mx.example-isp.test
+OOO=20261118140211.m4t8k2q6zr@marketplace.amazon.com
+NOTE=0102019a4d2e6f10-notification-302-7719305-1148826@eu-west-1.amazonses.com
+check "every decision has the suppressed fields" json_check "$T/ex.jsonl" \
+  "all('suppressed' in r and 'suppressed_detail' in r for r in rows)"
+check "bounce, out-of-office and notification: no reply, no draft, the reason named" json_check "$T/ex.jsonl" \
+  "[by[i]['suppressed'] for i in ('$BOUNCE','$OOO','$NOTE')]==['null_return_path','auto_submitted','notification_sender']
+   and all(by[i]['replies']==[] and by[i]['no_reply'] and not by[i]['approval_needed']
+           and any(x.startswith('loop protection: ') for x in by[i]['reasons']) for i in ('$BOUNCE','$OOO','$NOTE'))"
+check "no buyer message is suppressed" json_check "$T/ex.jsonl" \
+  "[r['id'] for r in rows if r['suppressed']]==['$NOTE','$BOUNCE','$OOO']"
+check "suppression details never name the sender" json_check "$T/ex.jsonl" \
+  "all('@' not in r['suppressed_detail'].replace('*@','') for r in rows if r['suppressed'])"
+check "the buyer's second message on Christmas Eve: holiday reply not sent again, the draft stays" json_check "$T/ex.jsonl" \
+  "acts(by['hol-de-01'])==['auto_send','approve'] and acts(by['loop-de-01'])==['approve']
+   and by['loop-de-01']['suppressed'] is None
+   and any('loop protection' in x and 'holiday_ooo' in x for x in by['loop-de-01']['reasons'])"
+"$REPLYD" process --dry-run "$SRC/examples/loop.jsonl" >"$T/loop1.jsonl"
+check "a dry run remembers nothing from an earlier run" json_check "$T/loop1.jsonl" \
+  "acts(rows[0])==['auto_send','approve']"
+"$REPLYD" process --dry-run --format text "$SRC/examples/mail/en-mailer-daemon-bounce.eml" >"$T/bounce.txt"
+check "text view says why a bounce gets no reply" \
+  grep -q "NO REPLY: loop protection (null_return_path): Return-Path is empty" "$T/bounce.txt"
 
 # --- the clock: the same message inside and outside business hours
 printf '%s\n' '{"id":"q","marketplace":"amazon.de","subject":"Rechnung","body":"Hallo, bitte senden Sie mir eine Rechnung mit ausgewiesener MwSt. für meine Bestellung.","received_at":"2026-11-24T10:00:00+01:00"}' >"$T/q.jsonl"
