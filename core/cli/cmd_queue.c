@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "                           [--operator NAME]\n"
             "       replyd queue purge [--older-than DAYS]\n"
             "\n"
-            "Common options: --config FILE, --queue FILE.\n"
+            "Common options: --config FILE, --queue FILE, --now TIME (ISO 8601: the clock\n"
+            "for time left and for what is recorded; for replays and tests).\n"
             "\n"
             "list      replies, soonest deadline first (default: the open ones: waiting for\n"
             "          approval, approved, sending, failed); --suppressed lists the messages\n"
@@ -61,11 +62,13 @@ typedef struct qopts {
     rp_queue_filter f;
     int json, all, yes, no_response, suppressed;
     long older_than;
+    int64_t now;
 } qopts;
 
-static int64_t now_s(void)
+/* The clock: the current time, or --now for replays and tests. */
+static int64_t now_s(const qopts *o)
 {
-    return (int64_t)time(NULL);
+    return o->now != RP_TIME_UNKNOWN ? o->now : (int64_t)time(NULL);
 }
 
 static void time_left(int64_t deadline, int64_t now, char *buf, size_t size)
@@ -263,7 +266,7 @@ static int count_suppressed(void *ud, const rp_qinbound *m)
 static int cmd_list(rp_queue *q, qopts *o)
 {
     rp_error err;
-    list_ctx c = {.json = o->json, .now = now_s()};
+    list_ctx c = {.json = o->json, .now = now_s(o)};
     rp_status st = o->suppressed ? rp_queue_list_suppressed(q, o->f.limit, list_suppressed, &c, &err)
                                  : rp_queue_list(q, &o->f, list_one, &c, &err);
     int rc = RP_EXIT_OK;
@@ -313,7 +316,7 @@ static int cmd_show(rp_queue *q, qopts *o, int64_t id)
     }
     rp_buf b = {0};
     rp_status st;
-    int64_t now = now_s();
+    int64_t now = now_s(o);
     if (o->json) {
         st = reply_json(&r, 1, &b);
     } else {
@@ -424,7 +427,7 @@ static int cmd_approve(rp_queue *q, qopts *o, char **args, int nargs)
             return RP_EXIT_OK;
         }
         if (!o->yes) {
-            list_ctx c = {.now = now_s()};
+            list_ctx c = {.now = now_s(o)};
             for (size_t i = 0; i < x.n && !c.error; i++) {
                 rp_qreply r;
                 if (rp_queue_get(q, x.v[i], &r, &err) == RP_OK)
@@ -456,7 +459,7 @@ static int cmd_approve(rp_queue *q, qopts *o, char **args, int nargs)
     int failed = 0;
     size_t done = 0;
     for (size_t i = 0; i < x.n; i++) {
-        if (rp_queue_approve(q, x.v[i], op, now_s(), &err) != RP_OK) {
+        if (rp_queue_approve(q, x.v[i], op, now_s(o), &err) != RP_OK) {
             fprintf(stderr, "replyd queue approve: %s\n", err.msg);
             failed = 1;
         } else {
@@ -491,7 +494,7 @@ static int cmd_reject(rp_queue *q, qopts *o, char **args, int nargs)
             failed = 1;
             continue;
         }
-        if (rp_queue_reject(q, id, op, o->reason, o->no_response, now_s(), &err) != RP_OK) {
+        if (rp_queue_reject(q, id, op, o->reason, o->no_response, now_s(o), &err) != RP_OK) {
             fprintf(stderr, "replyd queue reject: %s\n", err.msg);
             failed = 1;
         } else
@@ -627,7 +630,7 @@ static int cmd_edit(rp_queue *q, qopts *o, const rp_config *cfg, char **args, in
     } else {
         char opbuf[128];
         const char *op = rp_cli_operator(o->op, opbuf, sizeof opbuf);
-        if (rp_queue_edit(q, id, op, subject, body, fj.data, now_s(), &err) != RP_OK) {
+        if (rp_queue_edit(q, id, op, subject, body, fj.data, now_s(o), &err) != RP_OK) {
             fprintf(stderr, "replyd queue edit: %s\n", err.msg);
             rc = RP_EXIT_PARTIAL;
         } else if (rp_findings_blocking(&f)) {
@@ -652,7 +655,7 @@ static int cmd_edit(rp_queue *q, qopts *o, const rp_config *cfg, char **args, in
 static int cmd_purge(rp_queue *q, qopts *o, const rp_config *cfg)
 {
     long days = o->older_than >= 0 ? o->older_than : (long)cfg->retention_days;
-    int64_t now = now_s();
+    int64_t now = now_s(o);
     unsigned n = 0;
     rp_error err;
     if (rp_queue_purge(q, now - (int64_t)days * 86400, now, &n, &err) != RP_OK) {
@@ -697,16 +700,17 @@ int rp_cmd_queue(int argc, char **argv)
                                          {"body-file", required_argument, NULL, 'b'},
                                          {"subject", required_argument, NULL, 'u'},
                                          {"older-than", required_argument, NULL, 'O'},
+                                         {"now", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    qopts o = {.older_than = -1};
+    qopts o = {.older_than = -1, .now = RP_TIME_UNKNOWN};
     o.f.state = -1;
     o.f.open_only = true;
     int c;
     optind = 1;
     argc--;
     argv++;
-    while ((c = getopt_long(argc, argv, "c:q:s:l:jayo:r:b:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:q:s:l:jayo:r:b:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o.config = optarg;
@@ -788,6 +792,12 @@ int rp_cmd_queue(int argc, char **argv)
             o.older_than = (long)v;
             break;
         }
+        case 't':
+            if (rp_parse_iso8601(optarg, &o.now) != RP_OK) {
+                fprintf(stderr, "replyd queue: --now '%s' is not an ISO 8601 time\n", optarg);
+                return RP_EXIT_USAGE;
+            }
+            break;
         case 'h':
             usage(stdout);
             return RP_EXIT_OK;
