@@ -51,7 +51,7 @@ static const char *const migrations[] = {
     " in_message_id TEXT, in_references TEXT, order_id TEXT,"
     " received_at INTEGER NOT NULL, deadline INTEGER NOT NULL, decided_at INTEGER NOT NULL,"
     " response_needed INTEGER NOT NULL,"
-    " no_response_reason TEXT, suppressed TEXT, suppressed_detail TEXT,"
+    " no_response_reason TEXT, suppressed TEXT, suppressed_detail TEXT, throttled TEXT,"
     " first_response_at INTEGER, first_response_reply INTEGER,"
     " purged_at INTEGER);"
     "CREATE INDEX inbound_received ON inbound(received_at);"
@@ -115,9 +115,9 @@ static const char *const sql_text[S_COUNT] = {
         "INSERT OR IGNORE INTO inbound(msg_key, msg_id, source, marketplace, language, intent,"
         " confidence, high_risk, priority, tags, rule, reasons, sender_key, buyer, subject, body,"
         " in_message_id, in_references, order_id, received_at, deadline, decided_at,"
-        " response_needed, no_response_reason, suppressed, suppressed_detail)"
+        " response_needed, no_response_reason, suppressed, suppressed_detail, throttled)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-        "?23,?24,?25,?26)",
+        "?23,?24,?25,?26,?27)",
     [S_ADD_REPLY] =
         "INSERT INTO replies(inbound_id, seq, rule, template, action, language, state, subject,"
         " body, counts_as_response, compliance, sender_key, automatic, message_id,"
@@ -558,6 +558,12 @@ rp_status rp_queue_add(rp_queue *q, const rp_message *m, const rp_decision *d,
     bind_text(s, 24, response_needed ? NULL : d->suppressed ? "loop protection" : "no reply needed");
     bind_text(s, 25, d->suppressed);
     bind_text(s, 26, d->suppressed_detail);
+    /* automatic replies the throttles dropped while a draft remained */
+    const char *throttled = NULL;
+    for (size_t i = 0; !d->suppressed && i < d->nreasons && !throttled; i++)
+        if (strncmp(d->reasons[i], "loop protection: ", 17) == 0)
+            throttled = d->reasons[i] + 17;
+    bind_text(s, 27, throttled);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
@@ -823,9 +829,11 @@ rp_status rp_queue_list_suppressed(rp_queue *q, unsigned limit, rp_qinbound_fn f
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(q->db,
-                           "SELECT id, msg_id, marketplace, language, intent, suppressed,"
-                           " suppressed_detail, received_at, deadline, first_response_at,"
-                           " response_needed FROM inbound WHERE suppressed IS NOT NULL"
+                           "SELECT id, msg_id, marketplace, language, intent,"
+                           " coalesce(suppressed, 'automatic_reply_throttled'),"
+                           " coalesce(suppressed_detail, throttled), received_at, deadline,"
+                           " first_response_at, response_needed FROM inbound"
+                           " WHERE suppressed IS NOT NULL OR throttled IS NOT NULL"
                            " ORDER BY received_at DESC, id DESC LIMIT ?1",
                            -1, &s, NULL) != SQLITE_OK)
         return dberr(q, err, "listing suppressed messages");

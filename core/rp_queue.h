@@ -204,7 +204,10 @@ typedef struct rp_qinbound {
     bool response_needed;
 } rp_qinbound;
 typedef int (*rp_qinbound_fn)(void *ud, const rp_qinbound *m);
-/* Messages that got no reply because of loop protection, newest first. */
+/* Messages that got no reply because of loop protection, and those whose
+ * automatic reply a throttle dropped (suppressed = "automatic_reply_throttled",
+ * the detail names the throttle and template; a draft may remain), newest
+ * first. */
 rp_status rp_queue_list_suppressed(rp_queue *q, unsigned limit, rp_qinbound_fn fn, void *ud,
                                    rp_error *err);
 
