@@ -282,8 +282,8 @@ static int cmd_list(rp_queue *q, qopts *o)
             rc = RP_EXIT_USAGE;
         if (rp_queue_list_suppressed(q, 0, count_suppressed, &sup, &err) == RP_OK && sup &&
             rp_buf_printf(&c.out,
-                          "%zu message%s got no reply because of loop protection: replyd queue "
-                          "list --suppressed\n",
+                          "loop protection kept %zu message%s from being answered, or from an "
+                          "automatic reply: replyd queue list --suppressed\n",
                           sup, sup == 1 ? "" : "s") != RP_OK)
             rc = RP_EXIT_USAGE;
     } else if (!o->json && c.n == 0 &&
