@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,40 +667,6 @@ static bool is_secret_key(const char *ks)
                   strcmp(ks, "api_key") == 0 || strcmp(ks, "token") == 0);
 }
 
-static rp_status parse_queue(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "queue");
-    yaml_node_t *k, *v;
-    unsigned long long u;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "path") == 0) {
-            const char *s = rp_yaml_scalar(v);
-            if (!s || !*s)
-                return cerr(c, v, "'%s' must be a non-empty text", "path");
-            char *r = resolve(c->base, s);
-            if (!r)
-                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
-            free(cfg->queue_path);
-            cfg->queue_path = r;
-        } else if (ks && strcmp(ks, "retention_days") == 0) {
-            if ((st = get_uint(c, v, 1, 36500, &u)) == RP_OK)
-                cfg->retention_days = (unsigned)u;
-        } else if (ks && strcmp(ks, "commit_every") == 0) {
-            if ((st = get_uint(c, v, 1, 100000, &u)) == RP_OK)
-                cfg->commit_every = (unsigned)u;
-        } else
-            st = cerr(c, k, "unknown key in 'queue': %s (path, retention_days, commit_every)",
-                      ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
 static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
 {
     rp_status st = need_map(c, m, out->name);
@@ -798,125 +765,131 @@ static rp_status parse_sinks(cctx *c, rp_config *cfg, yaml_node_t *m)
     return RP_OK;
 }
 
-/* An optional sink name: "" or null clears it. */
-static rp_status get_opt_name(cctx *c, yaml_node_t *v, const char *key, char **dst)
+
+/* The sections whose keys are plain values are described by a table. */
+typedef enum field_kind {
+    F_UINT,   /* unsigned, lo..hi */
+    F_RATIO,  /* double, 0..1 */
+    F_PATH,   /* file or folder, resolved against the configuration's folder */
+    F_OPT_PATH, /* the same, "" clears it */
+    F_OPT_NAME, /* a name, "" clears it */
+    F_LIST,   /* list of texts; count at count_off */
+    F_SINKS   /* delivery.sinks */
+} field_kind;
+
+typedef struct field {
+    const char *key;
+    field_kind kind;
+    unsigned long long lo, hi;
+    size_t off, count_off;
+} field;
+
+#define FIELD(k, kind, lo, hi, member) {k, kind, lo, hi, offsetof(rp_config, member), 0}
+#define LIST(k, member, count) {k, F_LIST, 0, 0, offsetof(rp_config, member), offsetof(rp_config, count)}
+
+static const field queue_fields[] = {
+    FIELD("path", F_PATH, 0, 0, queue_path),
+    FIELD("retention_days", F_UINT, 1, 36500, retention_days),
+    FIELD("commit_every", F_UINT, 1, 100000, commit_every),
+};
+static const field delivery_fields[] = {
+    FIELD("sink", F_OPT_NAME, 0, 0, sink),
+    FIELD("sinks", F_SINKS, 0, 0, sinks),
+    FIELD("plugin_dir", F_OPT_PATH, 0, 0, plugin_dir),
+    FIELD("max_attempts", F_UINT, 1, 1000, max_attempts),
+    FIELD("retry_base_seconds", F_UINT, 0, 86400, retry_base_seconds),
+    FIELD("retry_max_seconds", F_UINT, 0, 7 * 86400, retry_max_seconds),
+};
+static const field loop_fields[] = {
+    FIELD("once_per_sender_days", F_UINT, 0, 365, once_per_sender_days),
+    FIELD("max_per_sender_per_hour", F_UINT, 0, 1000, max_per_sender_per_hour),
+    LIST("notification_senders", notification_senders, nnotification_senders),
+    LIST("own_addresses", own_addresses, nown_addresses),
+};
+static const field sla_fields[] = {
+    FIELD("hours", F_UINT, 1, 720, sla_hours),
+    FIELD("warn_hours_before", F_UINT, 0, 720, warn_hours_before),
+    FIELD("rate_warn", F_RATIO, 0, 0, rate_warn),
+    FIELD("alert_sink", F_OPT_NAME, 0, 0, alert_sink),
+};
+
+static rp_status parse_field(cctx *c, rp_config *cfg, const field *f, yaml_node_t *v)
 {
-    if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v)) {
+    char *base = (char *)cfg;
+    unsigned long long u;
+    rp_status st;
+    bool empty = v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v);
+    switch (f->kind) {
+    case F_UINT:
+        if ((st = get_uint(c, v, f->lo, f->hi, &u)) == RP_OK)
+            *(unsigned *)(base + f->off) = (unsigned)u;
+        return st;
+    case F_RATIO:
+        return get_double(c, v, 0.0, 1.0, (double *)(base + f->off));
+    case F_OPT_NAME:
+    case F_OPT_PATH:
+        if (empty) {
+            char **dst = (char **)(base + f->off);
+            free(*dst);
+            *dst = NULL;
+            return RP_OK;
+        }
+        if (f->kind == F_OPT_NAME)
+            return get_str(c, v, f->key, (char **)(base + f->off));
+        __attribute__((fallthrough));
+    case F_PATH: {
+        const char *s = rp_yaml_scalar(v);
+        if (!s || !*s)
+            return cerr(c, v, "'%s' must be a non-empty text", f->key);
+        char *r = resolve(c->base, s);
+        if (!r)
+            return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+        char **dst = (char **)(base + f->off);
         free(*dst);
-        *dst = NULL;
+        *dst = r;
         return RP_OK;
     }
-    return get_str(c, v, key, dst);
+    case F_LIST:
+        return get_strv(c, v, f->key, false, (char ***)(base + f->off),
+                        (size_t *)(base + f->count_off));
+    case F_SINKS:
+        return parse_sinks(c, cfg, v);
+    }
+    return RP_OK;
 }
 
-static rp_status parse_delivery(cctx *c, rp_config *cfg, yaml_node_t *m)
+static rp_status parse_fields(cctx *c, rp_config *cfg, yaml_node_t *m, const char *section,
+                              const field *fields, size_t n)
 {
-    rp_status st = need_map(c, m, "delivery");
+    rp_status st = need_map(c, m, section);
     yaml_node_t *k, *v;
-    unsigned long long u;
     if (st != RP_OK)
         return st;
     FOR_PAIRS(m, k, v)
     {
         const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "sink") == 0)
-            st = get_opt_name(c, v, "sink", &cfg->sink);
-        else if (ks && strcmp(ks, "sinks") == 0)
-            st = parse_sinks(c, cfg, v);
-        else if (ks && strcmp(ks, "plugin_dir") == 0) {
-            if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v)) {
-                free(cfg->plugin_dir);
-                cfg->plugin_dir = NULL;
-            } else {
-                const char *s = rp_yaml_scalar(v);
-                char *r = s ? resolve(c->base, s) : NULL;
-                if (!s)
-                    return cerr(c, v, "'%s' must be a folder", "plugin_dir");
-                if (!r)
-                    return rp_error_set(c->err, RP_ENOMEM, "out of memory");
-                free(cfg->plugin_dir);
-                cfg->plugin_dir = r;
+        const field *f = NULL;
+        for (size_t i = 0; ks && i < n && !f; i++)
+            if (strcmp(ks, fields[i].key) == 0)
+                f = &fields[i];
+        if (!f) {
+            char known[400] = "";
+            for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(known);
+                snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "", fields[i].key);
             }
-        } else if (ks && strcmp(ks, "max_attempts") == 0) {
-            if ((st = get_uint(c, v, 1, 1000, &u)) == RP_OK)
-                cfg->max_attempts = (unsigned)u;
-        } else if (ks && strcmp(ks, "retry_base_seconds") == 0) {
-            if ((st = get_uint(c, v, 0, 86400, &u)) == RP_OK)
-                cfg->retry_base_seconds = (unsigned)u;
-        } else if (ks && strcmp(ks, "retry_max_seconds") == 0) {
-            if ((st = get_uint(c, v, 0, 7 * 86400, &u)) == RP_OK)
-                cfg->retry_max_seconds = (unsigned)u;
-        } else
-            st = cerr(c, k, "unknown key in 'delivery': %s (sink, sinks, plugin_dir, "
-                            "max_attempts, retry_base_seconds, retry_max_seconds)",
-                      ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
+            char what[500];
+            snprintf(what, sizeof what, "unknown key in '%s': %%s (%s)", section, known);
+            return cerr(c, k, what, ks ? ks : "(non-scalar)");
+        }
+        if ((st = parse_field(c, cfg, f, v)) != RP_OK)
             return st;
     }
     return RP_OK;
 }
 
-static rp_status parse_loop(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "loop_protection");
-    yaml_node_t *k, *v;
-    unsigned long long u;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "once_per_sender_days") == 0) {
-            if ((st = get_uint(c, v, 0, 365, &u)) == RP_OK)
-                cfg->once_per_sender_days = (unsigned)u;
-        } else if (ks && strcmp(ks, "max_per_sender_per_hour") == 0) {
-            if ((st = get_uint(c, v, 0, 1000, &u)) == RP_OK)
-                cfg->max_per_sender_per_hour = (unsigned)u;
-        } else if (ks && strcmp(ks, "notification_senders") == 0)
-            st = get_strv(c, v, "notification_senders", false, &cfg->notification_senders,
-                          &cfg->nnotification_senders);
-        else if (ks && strcmp(ks, "own_addresses") == 0)
-            st = get_strv(c, v, "own_addresses", false, &cfg->own_addresses,
-                          &cfg->nown_addresses);
-        else
-            st = cerr(c, k, "unknown key in 'loop_protection': %s (once_per_sender_days, "
-                            "max_per_sender_per_hour, notification_senders, own_addresses)",
-                      ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
-static rp_status parse_sla(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "sla");
-    yaml_node_t *k, *v;
-    unsigned long long u;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "hours") == 0) {
-            if ((st = get_uint(c, v, 1, 720, &u)) == RP_OK)
-                cfg->sla_hours = (unsigned)u;
-        } else if (ks && strcmp(ks, "warn_hours_before") == 0) {
-            if ((st = get_uint(c, v, 0, 720, &u)) == RP_OK)
-                cfg->warn_hours_before = (unsigned)u;
-        } else if (ks && strcmp(ks, "rate_warn") == 0)
-            st = get_double(c, v, 0.0, 1.0, &cfg->rate_warn);
-        else if (ks && strcmp(ks, "alert_sink") == 0)
-            st = get_opt_name(c, v, "alert_sink", &cfg->alert_sink);
-        else
-            st = cerr(c, k, "unknown key in 'sla': %s (hours, warn_hours_before, rate_warn, "
-                            "alert_sink)",
-                      ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
+#define PARSE_FIELDS(c, cfg, v, section, table)                                                   \
+    parse_fields(c, cfg, v, section, table, sizeof table / sizeof table[0])
 
 static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
 {
@@ -959,13 +932,13 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
         else if (ks && strcmp(ks, "safety") == 0)
             st = parse_safety(c, cfg, v);
         else if (ks && strcmp(ks, "queue") == 0)
-            st = parse_queue(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "queue", queue_fields);
         else if (ks && strcmp(ks, "delivery") == 0)
-            st = parse_delivery(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "delivery", delivery_fields);
         else if (ks && strcmp(ks, "loop_protection") == 0)
-            st = parse_loop(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "loop_protection", loop_fields);
         else if (ks && strcmp(ks, "sla") == 0)
-            st = parse_sla(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "sla", sla_fields);
         else if (is_secret_key(ks))
             st = cerr(c, k, "secrets never go into the configuration file ('%s'): use an "
                       "environment variable or a secret file", ks);

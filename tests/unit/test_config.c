@@ -158,6 +158,83 @@ static void test_missing_file(void **st)
     assert_non_null(strstr(err.msg, "/nonexistent/replyd.yaml"));
 }
 
+static void test_queue_delivery_loop_sla(void **st)
+{
+    (void)st;
+    rp_config *c;
+    rp_error err;
+    assert_int_equal(rp_config_load_default(&c, &err), RP_OK);
+    /* defaults: nothing is sent until a sink is named */
+    assert_null(c->sink);
+    assert_int_equal(c->nsinks, 0);
+    assert_int_equal(c->retention_days, 180);
+    assert_int_equal(c->sla_hours, 24);
+    assert_int_equal(c->once_per_sender_days, 4);
+    assert_true(c->nnotification_senders > 0);
+    assert_string_equal(c->queue_path, "replyd-queue.db");
+    rp_config_free(c);
+
+    const char *y = "queue: {path: q/queue.db, retention_days: 30, commit_every: 50}\n"
+                    "delivery:\n"
+                    "  sink: relay\n"
+                    "  retry_base_seconds: 5\n"
+                    "  sinks:\n"
+                    "    relay: {plugin: smtp, options: {url: 'smtp://127.0.0.1:25', port: 25}}\n"
+                    "    hook: {plugin: webhook}\n"
+                    "loop_protection: {once_per_sender_days: 0, own_addresses: [me@shop.example]}\n"
+                    "sla: {hours: 12, rate_warn: 0.95, alert_sink: hook}\n";
+    assert_int_equal(rp_config_parse(y, strlen(y), "t.yaml", "/etc/replyd", &c, &err), RP_OK);
+    assert_string_equal(c->queue_path, "/etc/replyd/q/queue.db");
+    assert_string_equal(c->base_dir, "/etc/replyd");
+    assert_int_equal(c->retention_days, 30);
+    assert_int_equal(c->commit_every, 50);
+    assert_string_equal(c->sink, "relay");
+    assert_int_equal(c->retry_base_seconds, 5);
+    assert_int_equal(c->retry_max_seconds, 3600); /* default kept */
+    assert_int_equal(c->nsinks, 2);
+    const rp_sink_cfg *r = rp_config_sink(c, "relay");
+    assert_non_null(r);
+    assert_string_equal(r->plugin, "smtp");
+    assert_int_equal(r->nopts, 2);
+    assert_string_equal(r->keys[1], "port");
+    assert_string_equal(r->values[1], "25");
+    assert_null(rp_config_sink(c, "nope"));
+    assert_int_equal(c->once_per_sender_days, 0);
+    assert_int_equal(c->nown_addresses, 1);
+    assert_int_equal(c->sla_hours, 12);
+    assert_true(c->rate_warn > 0.949 && c->rate_warn < 0.951);
+    assert_string_equal(c->alert_sink, "hook");
+    rp_config_free(c);
+
+    static const struct {
+        const char *yaml, *needle;
+    } bad[] = {
+        {"delivery: {sinks: {a: {plugin: smtp, options: {password: x}}}}\n", "secrets never"},
+        {"delivery: {sinks: {a: {options: {url: x}}}}\n", "needs a 'plugin'"},
+        {"delivery: {sinks: {a: {plugin: ../evil}}}\n", "plugin name"},
+        {"delivery: {max_attempts: 0}\n", "between 1 and 1000"},
+        {"queue: {pth: x}\n", "unknown key in 'queue': pth (path, retention_days"},
+        {"sla: {rate_warn: 2}\n", "range"},
+        {"loop_protection: {own_addresses: x}\n", "must be a list"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rp_error_clear(&err);
+        assert_int_equal(rp_config_parse(bad[i].yaml, strlen(bad[i].yaml), "b.yaml", NULL, &c, &err),
+                         RP_ECONFIG);
+        if (!strstr(err.msg, bad[i].needle))
+            fail_msg("'%s': got '%s'", bad[i].yaml, err.msg);
+    }
+    /* an empty value clears an optional name */
+    const char *clear = "delivery: {sink: relay}\n";
+    assert_int_equal(rp_config_parse(clear, strlen(clear), "c.yaml", NULL, &c, &err), RP_OK);
+    assert_string_equal(c->sink, "relay");
+    rp_config_free(c);
+    clear = "delivery: {sink: ''}\n";
+    assert_int_equal(rp_config_parse(clear, strlen(clear), "c.yaml", NULL, &c, &err), RP_OK);
+    assert_null(c->sink);
+    rp_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_seller_settings),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_queue_delivery_loop_sla),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
