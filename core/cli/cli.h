@@ -37,6 +37,11 @@ rp_status rp_cli_open_queue(const rp_config *cfg, const char *path, bool read_on
                             rp_queue **q, rp_error *err);
 /* Who is acting: --operator, else $REPLYD_OPERATOR, else the login name. */
 const char *rp_cli_operator(const char *given, char *buf, size_t size);
+/* Option values: print "replyd CMD: --OPT ..." and return -1 when arg is
+ * not an ISO 8601 time / a whole number in min..max. */
+int rp_cli_time_arg(const char *cmd, const char *opt, const char *arg, int64_t *out);
+int rp_cli_count_arg(const char *cmd, const char *opt, const char *arg, unsigned long min,
+                     unsigned long max, unsigned long *out);
 /* "2026-11-22 14:03 UTC" */
 void rp_cli_format_time(int64_t t, char *buf, size_t size);
 

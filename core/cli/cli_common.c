@@ -1,4 +1,5 @@
 /* cli_common.c — pieces every command of the front end shares. */
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +72,29 @@ void rp_cli_format_time(int64_t t, char *buf, size_t size)
     struct tm tm;
     if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
         snprintf(buf, size, "%lld", (long long)t);
+}
+
+int rp_cli_time_arg(const char *cmd, const char *opt, const char *arg, int64_t *out)
+{
+    if (rp_parse_iso8601(arg, out) == RP_OK)
+        return 0;
+    fprintf(stderr,
+            "replyd %s: --%s '%s' is not an ISO 8601 time such as 2026-11-28T03:00:00+01:00\n",
+            cmd, opt, arg);
+    return -1;
+}
+
+int rp_cli_count_arg(const char *cmd, const char *opt, const char *arg, unsigned long min,
+                     unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (!*arg || *end || arg[0] == '-' || errno || v < min || v > max) {
+        fprintf(stderr, "replyd %s: --%s needs a whole number from %lu to %lu, not '%s'\n", cmd,
+                opt, min, max, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }

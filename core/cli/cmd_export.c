@@ -1,7 +1,6 @@
 /* replyd export — the message/response report for audits, CSV or JSON Lines
  * (docs/sla.md, "Export"). */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +106,9 @@ int rp_cmd_export(int argc, char **argv)
             break;
         }
         case 'd': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || v == 0 || v > UINT_MAX) {
-                fprintf(stderr, "replyd export: --days needs a positive whole number, not '%s'\n",
-                        optarg);
+            unsigned long v;
+            if (rp_cli_count_arg("export", "days", optarg, 1, 36500, &v))
                 return RP_EXIT_USAGE;
-            }
             days = (unsigned)v;
             break;
         }
@@ -121,11 +116,10 @@ int rp_cmd_export(int argc, char **argv)
         case OPT_UNTIL:
         case OPT_NOW: {
             int64_t t;
-            if (rp_parse_iso8601(optarg, &t) != RP_OK) {
-                fprintf(stderr, "replyd export: --%s needs an ISO 8601 time, not '%s'\n",
-                        c == OPT_SINCE ? "since" : c == OPT_UNTIL ? "until" : "now", optarg);
+            if (rp_cli_time_arg("export",
+                                c == OPT_SINCE ? "since" : c == OPT_UNTIL ? "until" : "now",
+                                optarg, &t))
                 return RP_EXIT_USAGE;
-            }
             if (c == OPT_SINCE) {
                 since = t;
                 has_since = true;

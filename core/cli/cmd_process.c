@@ -288,13 +288,8 @@ int rp_cmd_process(int argc, char **argv)
             dry = 1;
             break;
         case 't':
-            if (rp_parse_iso8601(optarg, &now) != RP_OK) {
-                fprintf(stderr,
-                        "replyd process: --now '%s' is not an ISO 8601 time such as "
-                        "2026-11-28T03:00:00+01:00\n",
-                        optarg);
+            if (rp_cli_time_arg("process", "now", optarg, &now))
                 return RP_EXIT_USAGE;
-            }
             break;
         case 'c':
             config_path = optarg;

@@ -751,11 +751,9 @@ int rp_cmd_queue(int argc, char **argv)
             o.suppressed = 1;
             break;
         case 'l': {
-            int64_t v;
-            if (parse_id(optarg, &v) || v > 1000000) {
-                fprintf(stderr, "replyd queue: --limit needs a positive number\n");
+            unsigned long v;
+            if (rp_cli_count_arg("queue", "limit", optarg, 1, 1000000, &v))
                 return RP_EXIT_USAGE;
-            }
             o.f.limit = (unsigned)v;
             break;
         }
@@ -784,19 +782,15 @@ int rp_cmd_queue(int argc, char **argv)
             o.subject = optarg;
             break;
         case 'O': {
-            int64_t v;
-            if (parse_id(optarg, &v) || v > 36500) {
-                fprintf(stderr, "replyd queue purge: --older-than needs a number of days\n");
+            unsigned long v;
+            if (rp_cli_count_arg("queue", "older-than", optarg, 1, 36500, &v))
                 return RP_EXIT_USAGE;
-            }
             o.older_than = (long)v;
             break;
         }
         case 't':
-            if (rp_parse_iso8601(optarg, &o.now) != RP_OK) {
-                fprintf(stderr, "replyd queue: --now '%s' is not an ISO 8601 time\n", optarg);
+            if (rp_cli_time_arg("queue", "now", optarg, &o.now))
                 return RP_EXIT_USAGE;
-            }
             break;
         case 'h':
             usage(stdout);

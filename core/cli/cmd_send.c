@@ -262,7 +262,6 @@ int rp_cmd_send(int argc, char **argv)
     int64_t offset = 0; /* --now: the clock runs from there */
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:q:s:l:dw:t:h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'c':
             config_path = optarg;
@@ -273,29 +272,27 @@ int rp_cmd_send(int argc, char **argv)
         case 's':
             sink_name = optarg;
             break;
-        case 'l':
-            limit = strtol(optarg, &end, 10);
-            if (*end || limit < 0) {
-                fprintf(stderr, "replyd send: --limit needs a number\n");
+        case 'l': {
+            unsigned long v;
+            if (rp_cli_count_arg("send", "limit", optarg, 1, 100000000, &v))
                 return RP_EXIT_USAGE;
-            }
+            limit = (long)v;
             break;
+        }
         case 'd':
             drain = 1;
             break;
-        case 'w':
-            max_wait = strtol(optarg, &end, 10);
-            if (*end || max_wait < 0 || max_wait > 86400) {
-                fprintf(stderr, "replyd send: --max-wait needs seconds (0..86400)\n");
+        case 'w': {
+            unsigned long v;
+            if (rp_cli_count_arg("send", "max-wait", optarg, 0, 86400, &v))
                 return RP_EXIT_USAGE;
-            }
+            max_wait = (long)v;
             break;
+        }
         case 't': {
             int64_t t;
-            if (rp_parse_iso8601(optarg, &t) != RP_OK) {
-                fprintf(stderr, "replyd send: --now '%s' is not an ISO 8601 time\n", optarg);
+            if (rp_cli_time_arg("send", "now", optarg, &t))
                 return RP_EXIT_USAGE;
-            }
             offset = t - (int64_t)time(NULL);
             break;
         }

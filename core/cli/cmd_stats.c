@@ -1,7 +1,6 @@
 /* replyd stats — the response-time figures from the queue; --alerts raises
  * the SLA alerts (docs/sla.md). */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,21 +88,15 @@ int rp_cmd_stats(int argc, char **argv)
             queue_path = optarg;
             break;
         case 'd': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || optarg[0] == '-' || v == 0 || v > UINT_MAX) {
-                fprintf(stderr, "replyd stats: --days needs a positive whole number, not '%s'\n",
-                        optarg);
+            unsigned long v;
+            if (rp_cli_count_arg("stats", "days", optarg, 1, 36500, &v))
                 return RP_EXIT_USAGE;
-            }
             days = (unsigned)v;
             break;
         }
         case OPT_NOW:
-            if (rp_parse_iso8601(optarg, &now) != RP_OK) {
-                fprintf(stderr, "replyd stats: --now needs an ISO 8601 time, not '%s'\n", optarg);
+            if (rp_cli_time_arg("stats", "now", optarg, &now))
                 return RP_EXIT_USAGE;
-            }
             break;
         case OPT_TEXT:
         case OPT_JSON:
