@@ -1,7 +1,7 @@
 /* Tests for rp_export: the audit report of a small known queue, byte for byte
  * as CSV (RFC 4180 quoting, CRLF, empty fields for what is unknown) and as
  * JSON Lines (types of every field), the range edges, and errors. */
-#include "rp_test.h"
+#include "rp_test_queue.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -14,22 +14,14 @@
 #define H 3600
 
 typedef struct fixture {
-    char dir[64];
-    char path[128];
-    rp_queue *q;
-    rp_queue_owner *owner;
+    rp_test_queue t;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rp-export-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/q.db", f->dir);
-    rp_error err;
-    assert_int_equal(rp_queue_open(f->path, NULL, &f->q, &err), RP_OK);
-    assert_int_equal(rp_queue_owner_new(f->q, &f->owner, &err), RP_OK);
+    rp_test_queue_open(&f->t);
     *state = f;
     return 0;
 }
@@ -37,11 +29,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    rp_queue_owner_free(f->owner);
-    rp_queue_close(f->q);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    rp_test_queue_close(&f->t);
     free(f);
     return 0;
 }
@@ -98,7 +86,7 @@ static int64_t add_msg(fixture *f, const char *id, const char *marketplace, cons
     int64_t inbound = 0;
     bool added = false;
     rp_error err;
-    assert_int_equal(rp_queue_add(f->q, &m, d, &info, &inbound, &added, &err), RP_OK);
+    assert_int_equal(rp_queue_add(f->t.q, &m, d, &info, &inbound, &added, &err), RP_OK);
     assert_true(added);
     free(d);
     return inbound;
@@ -107,7 +95,7 @@ static int64_t add_msg(fixture *f, const char *id, const char *marketplace, cons
 static int64_t reply_id(fixture *f, int64_t inbound, int seq)
 {
     sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(rp_queue_db(f->q),
+    assert_int_equal(sqlite3_prepare_v2(rp_queue_db(f->t.q),
                                         "SELECT id FROM replies WHERE inbound_id = ?1 AND seq = ?2",
                                         -1, &s, NULL),
                      SQLITE_OK);
@@ -123,13 +111,13 @@ static void send_at(fixture *f, int64_t id, const char *when)
 {
     int64_t t = t_of(when);
     rp_error err;
-    assert_int_equal(rp_queue_approve(f->q, id, "tester", t, &err), RP_OK);
+    assert_int_equal(rp_queue_approve(f->t.q, id, "tester", t, &err), RP_OK);
     rp_qreply r;
     bool got = false;
-    assert_int_equal(rp_queue_claim(f->q, f->owner, "test", t, &r, &got, &err), RP_OK);
+    assert_int_equal(rp_queue_claim(f->t.q, f->t.owner, "test", t, &r, &got, &err), RP_OK);
     assert_true(got);
     assert_int_equal(r.id, id);
-    assert_int_equal(rp_queue_finish(f->q, id, RP_FINISH_SENT, "ok", t, 0, &err), RP_OK);
+    assert_int_equal(rp_queue_finish(f->t.q, id, RP_FINISH_SENT, "ok", t, 0, &err), RP_OK);
 }
 
 static void build_set(fixture *f)
@@ -155,7 +143,7 @@ static void build_set(fixture *f)
     /* answered a day and an hour after receipt: late */
     send_at(f, reply_id(f, m4, 0), "2026-11-19T09:00:00Z");
     rp_error err;
-    assert_int_equal(rp_queue_reject(f->q, reply_id(f, m2, 0), "tester",
+    assert_int_equal(rp_queue_reject(f->t.q, reply_id(f, m2, 0), "tester",
                                      "said \"thanks\",\nno reply", true,
                                      t_of("2026-11-19T10:00:00Z"), &err),
                      RP_OK);
@@ -171,7 +159,7 @@ static char *export_str(fixture *f, rp_export_format fmt, const char *since, con
     assert_non_null(out);
     rp_export_opts o = {.format = fmt, .since = t_of(since), .until = t_of(until)};
     rp_error err;
-    rp_status st = rp_export_write(rp_queue_db(f->q), &o, out, rows, &err);
+    rp_status st = rp_export_write(rp_queue_db(f->t.q), &o, out, rows, &err);
     if (st != RP_OK)
         fail_msg("export: %s", err.msg);
     assert_int_equal(fclose(out), 0);
@@ -314,19 +302,19 @@ static void test_errors(void **state)
     build_set(f);
     rp_error err;
     rp_export_opts o = {.format = RP_EXPORT_CSV, .since = 100, .until = 50};
-    assert_int_equal(rp_export_write(rp_queue_db(f->q), &o, stdout, NULL, &err), RP_EUSAGE);
+    assert_int_equal(rp_export_write(rp_queue_db(f->t.q), &o, stdout, NULL, &err), RP_EUSAGE);
     o = (rp_export_opts){.format = (rp_export_format)7, .since = 0, .until = 1};
-    assert_int_equal(rp_export_write(rp_queue_db(f->q), &o, stdout, NULL, &err), RP_EUSAGE);
+    assert_int_equal(rp_export_write(rp_queue_db(f->t.q), &o, stdout, NULL, &err), RP_EUSAGE);
     /* a stream that cannot be written */
     FILE *ro = fopen("/dev/null", "r");
     assert_non_null(ro);
     o = (rp_export_opts){.format = RP_EXPORT_JSONL, .since = 0, .until = INT64_MAX};
     uint64_t rows = 99;
-    assert_int_equal(rp_export_write(rp_queue_db(f->q), &o, ro, &rows, &err), RP_EIO);
+    assert_int_equal(rp_export_write(rp_queue_db(f->t.q), &o, ro, &rows, &err), RP_EIO);
     assert_int_equal(rows, 0);
     fclose(ro);
     /* the connection is left without a transaction */
-    assert_true(sqlite3_get_autocommit(rp_queue_db(f->q)));
+    assert_true(sqlite3_get_autocommit(rp_queue_db(f->t.q)));
     assert_int_equal(rp_export_format_from_name("csv"), RP_EXPORT_CSV);
     assert_int_equal(rp_export_format_from_name("json"), RP_EXPORT_JSONL);
     assert_int_equal(rp_export_format_from_name("jsonl"), RP_EXPORT_JSONL);

@@ -4,7 +4,7 @@
  * replies), the text, JSON and Prometheus renderings, and the alerts: raised
  * once, retried when delivery fails, the rate alert once a day, never a
  * buyer's data. */
-#include "rp_test.h"
+#include "rp_test_queue.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -19,10 +19,7 @@
 #define D 86400
 
 typedef struct fixture {
-    char dir[64];
-    char path[128];
-    rp_queue *q;
-    rp_queue_owner *owner;
+    rp_test_queue t;
     rp_config *cfg;
     int64_t now; /* N */
 } fixture;
@@ -31,12 +28,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/rp-sla-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/q.db", f->dir);
+    rp_test_queue_open(&f->t);
     rp_error err;
-    assert_int_equal(rp_queue_open(f->path, NULL, &f->q, &err), RP_OK);
-    assert_int_equal(rp_queue_owner_new(f->q, &f->owner, &err), RP_OK);
     assert_int_equal(rp_config_load_default(&f->cfg, &err), RP_OK);
     assert_int_equal(rp_parse_iso8601("2026-11-22T12:00:00Z", &f->now), RP_OK);
     *state = f;
@@ -46,12 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    rp_queue_owner_free(f->owner);
-    rp_queue_close(f->q);
     rp_config_free(f->cfg);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    rp_test_queue_close(&f->t);
     free(f);
     return 0;
 }
@@ -111,7 +100,7 @@ static int64_t add_msg(fixture *f, const char *id, const char *marketplace, cons
     int64_t inbound = 0;
     bool added = false;
     rp_error err;
-    assert_int_equal(rp_queue_add(f->q, &m, d, &info, &inbound, &added, &err), RP_OK);
+    assert_int_equal(rp_queue_add(f->t.q, &m, d, &info, &inbound, &added, &err), RP_OK);
     assert_true(added);
     free(d);
     return inbound;
@@ -120,7 +109,7 @@ static int64_t add_msg(fixture *f, const char *id, const char *marketplace, cons
 static int64_t scalar(fixture *f, const char *sql, int64_t arg)
 {
     sqlite3_stmt *s;
-    assert_int_equal(sqlite3_prepare_v2(rp_queue_db(f->q), sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(rp_queue_db(f->t.q), sql, -1, &s, NULL), SQLITE_OK);
     if (sqlite3_bind_parameter_count(s) > 0)
         sqlite3_bind_int64(s, 1, arg);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -139,13 +128,13 @@ static void deliver_reply(fixture *f, int64_t inbound, int64_t t, rp_finish how)
 {
     int64_t id = first_reply(f, inbound);
     rp_error err;
-    assert_int_equal(rp_queue_approve(f->q, id, "tester", t, &err), RP_OK);
+    assert_int_equal(rp_queue_approve(f->t.q, id, "tester", t, &err), RP_OK);
     rp_qreply r;
     bool got = false;
-    assert_int_equal(rp_queue_claim(f->q, f->owner, "test", t, &r, &got, &err), RP_OK);
+    assert_int_equal(rp_queue_claim(f->t.q, f->t.owner, "test", t, &r, &got, &err), RP_OK);
     assert_true(got);
     assert_int_equal(r.id, id);
-    assert_int_equal(rp_queue_finish(f->q, id, how, "test", t, 0, &err), RP_OK);
+    assert_int_equal(rp_queue_finish(f->t.q, id, how, "test", t, 0, &err), RP_OK);
 }
 
 static void send_at(fixture *f, int64_t inbound, int64_t t)
@@ -193,7 +182,7 @@ static void build_set(fixture *f, int64_t *ids)
     add_msg(f, "S", "amazon.de", "other", n - 7 * H, K_SUPPRESSED);
     int64_t t = add_msg(f, "T", "amazon.de", "other", n - 5 * H, K_ANSWER);
     rp_error err;
-    assert_int_equal(rp_queue_reject(f->q, first_reply(f, t), "tester", "buyer said thanks",
+    assert_int_equal(rp_queue_reject(f->t.q, first_reply(f, t), "tester", "buyer said thanks",
                                      true, n - 4 * H, &err),
                      RP_OK);
 }
@@ -221,7 +210,7 @@ static void test_figures(void **state)
     build_set(f, ids);
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.days, 7);
     assert_int_equal(s.since, f->now - 7 * D);
     assert_int_equal(s.received, 18);
@@ -252,16 +241,16 @@ static void test_figures(void **state)
     assert_int_equal(s.replies_failed, 0);
 
     /* one second later: L is overdue, G and I move down a bucket */
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now + 1, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now + 1, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.open_lt_4h, 2);  /* G (4 h - 1 s), H */
     assert_int_equal(s.open_4h_12h, 1); /* I (12 h - 1 s) */
     assert_int_equal(s.overdue, 4);     /* L in, M2 (received 7 d + 1 s before) out */
 
     /* a longer window takes M and X in */
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 30, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 30, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.received, 20);
     assert_int_equal(s.overdue, 6);
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 0, f->cfg, &s, &err), RP_EUSAGE);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 0, f->cfg, &s, &err), RP_EUSAGE);
 }
 
 static void test_median_even_and_ten(void **state)
@@ -276,7 +265,7 @@ static void test_median_even_and_ten(void **state)
     }
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.response_count, 10);
     assert_int_equal(s.response_median, 5 * 60); /* nearest rank: the 5th, not 5.5 */
     assert_int_equal(s.response_p90, 9 * 60);
@@ -293,7 +282,7 @@ static void test_answered_at_the_deadline(void **state)
     send_at(f, add_msg(f, "late", "amazon.de", "order_status", r + 1, K_ANSWER), r + 24 * H + 2);
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.answered_in_time, 1);
     assert_int_equal(s.answered_late, 1);
     assert_int_equal(s.late, 1);
@@ -307,7 +296,7 @@ static void test_empty_queue(void **state)
     fixture *f = *state;
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.received, 0);
     assert_false(s.has_rate);
     assert_int_equal(s.response_count, 0);
@@ -342,14 +331,14 @@ static void test_approval_and_failed(void **state)
     deliver_reply(f, b, n - 49 * H, RP_FINISH_ATTENTION);
     int64_t c = add_msg(f, "f3", "amazon.de", "order_status", n - 50 * H, K_ANSWER);
     deliver_reply(f, c, n - 49 * H, RP_FINISH_FAILED);
-    assert_int_equal(sqlite3_exec(rp_queue_db(f->q),
+    assert_int_equal(sqlite3_exec(rp_queue_db(f->t.q),
                                   "UPDATE replies SET attention = NULL WHERE inbound_id = 6",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(c, 6);
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), n, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), n, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.approval_pending, 3);
     assert_int_equal(s.approval_oldest_age, 5 * H);
     assert_int_equal(s.approval_median_age, 3 * H); /* 1 h, 3 h, 5 h */
@@ -367,7 +356,7 @@ static void test_json_golden(void **state)
     build_set(f, ids);
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     rp_buf b = {0};
     assert_int_equal(rp_sla_render_json(&s, &b), RP_OK);
     assert_string_equal(
@@ -491,7 +480,7 @@ static void test_prometheus(void **state)
     build_set(f, ids);
     rp_sla_stats s;
     rp_error err;
-    assert_int_equal(rp_sla_compute(rp_queue_db(f->q), f->now, 7, f->cfg, &s, &err), RP_OK);
+    assert_int_equal(rp_sla_compute(rp_queue_db(f->t.q), f->now, 7, f->cfg, &s, &err), RP_OK);
     rp_buf b = {0};
     assert_int_equal(rp_sla_render_prometheus(&s, &b), RP_OK);
     assert_int_equal(prom_check(b.data), 27);
@@ -599,7 +588,7 @@ static void test_alerts_once(void **state)
     fixture *f = *state;
     int64_t ids[I_COUNT];
     build_set(f, ids);
-    sqlite3 *db = rp_queue_db(f->q);
+    sqlite3 *db = rp_queue_db(f->t.q);
     rp_error err;
     rp_sla_alert_counts c;
     sink_rec rec = {.fail = true};
@@ -736,7 +725,7 @@ static void test_alerts_log_only_and_settings(void **state)
     int64_t n = f->now;
     add_msg(f, "a", "amazon.de", "order_status", n - 22 * H, K_ANSWER); /* 2 h left */
     add_msg(f, "b", "amazon.de", "order_status", n - 30 * H, K_ANSWER); /* overdue */
-    sqlite3 *db = rp_queue_db(f->q);
+    sqlite3 *db = rp_queue_db(f->t.q);
     rp_error err;
     rp_sla_alert_counts c;
     /* no near alerts when warn_hours_before is 0; no rate alert when rate_warn is 0 */
@@ -769,7 +758,7 @@ static void test_alerts_need_writable(void **state)
     rp_queue *ro;
     rp_error err;
     rp_queue_opts o = {.read_only = true};
-    assert_int_equal(rp_queue_open(f->path, &o, &ro, &err), RP_OK);
+    assert_int_equal(rp_queue_open(f->t.path, &o, &ro, &err), RP_OK);
     /* figures read fine from a read-only queue */
     rp_sla_stats s;
     assert_int_equal(rp_sla_compute(rp_queue_db(ro), f->now, 7, f->cfg, &s, &err), RP_OK);
@@ -791,7 +780,7 @@ static void test_logfmt_quoting(void **state)
     rp_error err;
     rp_sla_alert_counts c;
     f->cfg->rate_warn = 0.0;
-    assert_int_equal(rp_sla_alerts(rp_queue_db(f->q), f->now, f->cfg, NULL, NULL, log.f, &c, &err),
+    assert_int_equal(rp_sla_alerts(rp_queue_db(f->t.q), f->now, f->cfg, NULL, NULL, log.f, &c, &err),
                      RP_OK);
     fflush(log.f);
     assert_non_null(strstr(log.data, " marketplace=\"amazon \\\"x\\\"\" intent=order_status "));
