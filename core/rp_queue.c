@@ -886,6 +886,27 @@ static rp_status get_state(rp_queue *q, int64_t id, rp_reply_state *state, int64
 static rp_status run_sql(rp_queue *q, rp_error *err, const char *what, const char *sql,
                          const char *types, ...);
 
+#define STATES(...) states_mask((const int[]){__VA_ARGS__, -1})
+static unsigned states_mask(const int *v)
+{
+    unsigned m = 0;
+    for (; *v >= 0; v++)
+        m |= 1u << *v;
+    return m;
+}
+
+/* The reply's state and message, or RP_EINVAL when its state is not one of
+ * `allowed`: "reply 7 is sent: <why>". */
+static rp_status get_state_in(rp_queue *q, int64_t id, unsigned allowed, const char *why,
+                              rp_reply_state *state, int64_t *inbound, rp_error *err)
+{
+    rp_status st = get_state(q, id, state, inbound, err);
+    if (st == RP_OK && !(allowed & (1u << *state)))
+        st = rp_error_set(err, RP_EINVAL, "reply %lld is %s: %s", (long long)id,
+                          rp_reply_state_name(*state), why);
+    return st;
+}
+
 typedef struct op_args {
     int64_t id, now;
     const char *op, *reason, *subject, *body, *findings;
@@ -897,13 +918,12 @@ static rp_status do_approve(rp_queue *q, void *ud, rp_error *err)
     op_args *a = ud;
     rp_reply_state s;
     int64_t inbound;
-    rp_status st = get_state(q, a->id, &s, &inbound, err);
+    rp_status st = get_state_in(q, a->id, STATES(RP_STATE_PENDING_APPROVAL, RP_STATE_FAILED),
+                                "only a reply waiting for approval (or a failed one) can be "
+                                "approved",
+                                &s, &inbound, err);
     if (st != RP_OK)
         return st;
-    if (s != RP_STATE_PENDING_APPROVAL && s != RP_STATE_FAILED)
-        return rp_error_set(err, RP_EINVAL, "reply %lld is %s: only a reply waiting for approval "
-                            "(or a failed one) can be approved",
-                            (long long)a->id, rp_reply_state_name(s));
     /* findings that block: a human must edit first */
     sqlite3_stmt *c;
     if (sqlite3_prepare_v2(q->db,
@@ -948,12 +968,11 @@ static rp_status do_reject(rp_queue *q, void *ud, rp_error *err)
     op_args *a = ud;
     rp_reply_state s;
     int64_t inbound;
-    rp_status st = get_state(q, a->id, &s, &inbound, err);
+    rp_status st = get_state_in(
+        q, a->id, STATES(RP_STATE_PENDING_APPROVAL, RP_STATE_APPROVED, RP_STATE_FAILED),
+        "it can no longer be rejected", &s, &inbound, err);
     if (st != RP_OK)
         return st;
-    if (s != RP_STATE_PENDING_APPROVAL && s != RP_STATE_APPROVED && s != RP_STATE_FAILED)
-        return rp_error_set(err, RP_EINVAL, "reply %lld is %s: it can no longer be rejected",
-                            (long long)a->id, rp_reply_state_name(s));
     if ((st = run_sql(q, err, "rejecting",
                       "UPDATE replies SET state = 'rejected', updated_at = ?2 WHERE id = ?1", "ii",
                       a->id, a->now)) != RP_OK)
@@ -993,12 +1012,11 @@ static rp_status do_edit(rp_queue *q, void *ud, rp_error *err)
     op_args *a = ud;
     rp_reply_state s;
     int64_t inbound;
-    rp_status st = get_state(q, a->id, &s, &inbound, err);
+    rp_status st = get_state_in(
+        q, a->id, STATES(RP_STATE_PENDING_APPROVAL, RP_STATE_APPROVED, RP_STATE_FAILED),
+        "it can no longer be edited", &s, &inbound, err);
     if (st != RP_OK)
         return st;
-    if (s != RP_STATE_PENDING_APPROVAL && s != RP_STATE_APPROVED && s != RP_STATE_FAILED)
-        return rp_error_set(err, RP_EINVAL, "reply %lld is %s: it can no longer be edited",
-                            (long long)a->id, rp_reply_state_name(s));
     sqlite3_stmt *c;
     if (sqlite3_prepare_v2(q->db, "SELECT subject, body FROM replies WHERE id = ?1", -1, &c,
                            NULL) != SQLITE_OK)
@@ -1327,12 +1345,10 @@ static rp_status do_finish(rp_queue *q, void *ud, rp_error *err)
     finish_args *a = ud;
     rp_reply_state s;
     int64_t inbound;
-    rp_status st = get_state(q, a->id, &s, &inbound, err);
+    rp_status st = get_state_in(q, a->id, STATES(RP_STATE_SENDING),
+                                "only a reply being sent can be finished", &s, &inbound, err);
     if (st != RP_OK)
         return st;
-    if (s != RP_STATE_SENDING)
-        return rp_error_set(err, RP_EINVAL, "reply %lld is %s, not sending", (long long)a->id,
-                            rp_reply_state_name(s));
     const char *to = "sent";
     switch (a->how) {
     case RP_FINISH_SENT:
