@@ -119,7 +119,11 @@ rp_status rp_plugin_find(const rp_config *cfg, const char *plugin, char *out, si
         if (access(out, R_OK) == 0)
             return RP_OK;
         size_t l = strlen(tried);
-        snprintf(tried + l, sizeof tried - l, "%s%s", l ? ", " : "", dirs[i]);
+        if (l + strlen(dirs[i]) + 3 < sizeof tried) {
+            memcpy(tried + l, l ? ", " : "", l ? 2 : 0);
+            l += l ? 2 : 0;
+            memcpy(tried + l, dirs[i], strlen(dirs[i]) + 1);
+        }
     }
     return rp_error_set(err, RP_ECONFIG, "plugin '%s' not found (looked in %s)", plugin, tried);
 }

@@ -62,8 +62,11 @@ static const char *const migrations[] = {
     " inbound_id INTEGER NOT NULL REFERENCES inbound(id),"
     " seq INTEGER NOT NULL,"
     " rule TEXT, template TEXT NOT NULL, action TEXT NOT NULL, language TEXT,"
-    " state TEXT NOT NULL CHECK (state IN ('pending_approval','approved','sending','sent',"
-    "  'failed','rejected','expired')),"
+    /* OR, not IN: an IN list makes SQLite build a temporary index on every
+     * INSERT and UPDATE of the state */
+    " state TEXT NOT NULL CHECK (state = 'pending_approval' OR state = 'approved' OR"
+    "  state = 'sending' OR state = 'sent' OR state = 'failed' OR state = 'rejected' OR"
+    "  state = 'expired'),"
     " subject TEXT, body TEXT,"
     " counts_as_response INTEGER NOT NULL, compliance TEXT NOT NULL DEFAULT '[]',"
     " sender_key TEXT, automatic INTEGER NOT NULL,"
@@ -158,6 +161,12 @@ struct rp_queue {
     rp_buf a, b, c;  /* scratch */
     char *row;       /* the strings of the reply rp_queue_get() returned */
     size_t row_cap;
+    /* statements of run_sql(), prepared once, keyed by their (static) text */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[24];
+    size_t ncache;
 };
 
 struct rp_queue_owner {
@@ -318,6 +327,8 @@ void rp_queue_close(rp_queue *q)
         rp_queue_rollback(q);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(q->st[i]);
+    for (size_t i = 0; i < q->ncache; i++)
+        sqlite3_finalize(q->cache[i].st);
     sqlite3_close(q->db);
     rp_buf_free(&q->a);
     rp_buf_free(&q->b);
@@ -363,6 +374,8 @@ rp_status rp_queue_rollback(rp_queue *q)
     for (int i = 0; i < S_COUNT; i++)
         if (q->st[i])
             sqlite3_reset(q->st[i]);
+    for (size_t i = 0; i < q->ncache; i++)
+        sqlite3_reset(q->cache[i].st);
     rp_status st = exec(q, "ROLLBACK", NULL);
     q->in_tx = 0;
     return st;
@@ -1079,13 +1092,27 @@ rp_status rp_queue_edit(rp_queue *q, int64_t id, const char *op, const char *sub
 }
 
 /* Run one statement with arguments typed by `types`: 'i' int64_t, 's' text
- * (NULL binds NULL). *changes gets the number of rows changed when asked. */
+ * (NULL binds NULL). *changes gets the number of rows changed when asked.
+ * sql must be a string literal: its address keys the statement cache. */
 static rp_status run_sqlv(rp_queue *q, rp_error *err, const char *what, const char *sql,
                           int *changes, const char *types, va_list ap)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
-        return dberr(q, err, what);
+    sqlite3_stmt *s = NULL;
+    bool cached = false;
+    for (size_t i = 0; i < q->ncache && !s; i++)
+        if (q->cache[i].sql == sql) {
+            s = q->cache[i].st;
+            cached = true;
+        }
+    if (!s) {
+        if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+            return dberr(q, err, what);
+        if (q->ncache < sizeof q->cache / sizeof q->cache[0]) {
+            q->cache[q->ncache].sql = sql;
+            q->cache[q->ncache++].st = s;
+            cached = true;
+        }
+    }
     for (int i = 0; types[i]; i++) {
         if (types[i] == 'i')
             sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
@@ -1093,7 +1120,11 @@ static rp_status run_sqlv(rp_queue *q, rp_error *err, const char *what, const ch
             bind_text(s, i + 1, va_arg(ap, const char *));
     }
     int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    if (cached) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    } else
+        sqlite3_finalize(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return dberr(q, err, what);
     if (changes)

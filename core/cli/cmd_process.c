@@ -91,7 +91,10 @@ static int commit_batch(state *s)
         return 1;
     }
     s->in_batch = 0;
+    /* out of the stdio buffer too: a line printed is a message stored */
     flush_out(s);
+    if (fflush(stdout) != 0)
+        s->write_error = 1;
     return s->write_error;
 }
 
