@@ -52,6 +52,10 @@ typedef struct rp_plugin_host {
     /* Directory that relative paths in options are resolved against (the
      * configuration file's), never NULL. */
     const char *base_dir;
+    /* 1 when the instance is opened only to check its options (replyd check):
+     * check everything that can be checked, but create, connect to and
+     * change nothing. */
+    int check_only;
 } rp_plugin_host;
 
 /* One reply to deliver. All strings are UTF-8 and NUL-terminated; those

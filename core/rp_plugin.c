@@ -176,6 +176,11 @@ static rp_status load(rp_sinks *s, const char *plugin, loaded **out, rp_error *e
     return RP_OK;
 }
 
+void rp_sinks_check_only(rp_sinks *s)
+{
+    s->host.check_only = 1;
+}
+
 static rp_status find_sink(rp_sinks *s, const char *name, rp_sink **out, rp_error *err)
 {
     for (size_t i = 0; i < s->cfg->nsinks; i++)

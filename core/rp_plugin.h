@@ -29,6 +29,10 @@ typedef struct rp_sink rp_sink;
 rp_status rp_sinks_new(const rp_config *cfg, const char *prog, rp_sinks **out, rp_error *err);
 void rp_sinks_free(rp_sinks *s);
 
+/* From now on, open sinks only to check their options (replyd check): the
+ * plugins create, connect to and change nothing. */
+void rp_sinks_check_only(rp_sinks *s);
+
 /* The open sink of this name (opened on first use). */
 rp_status rp_sinks_get(rp_sinks *s, const char *name, rp_sink **out, rp_error *err);
 /* The sink's flags (RP_SINK_*), loading the plugin but not opening it. */

@@ -316,6 +316,7 @@ static void check_delivery(checker *k)
         k->errors++;
         return;
     }
+    rp_sinks_check_only(sinks);
     for (size_t i = 0; i < cfg->nsinks; i++) {
         rp_sink *sk;
         if (rp_sinks_get(sinks, cfg->sinks[i].name, &sk, &err) != RP_OK) {

@@ -149,7 +149,21 @@ static int rp_file_open(const rp_plugin_host *host, const rp_plugin_option *opts
         rp_file_msg(err, errsize, "file: out of memory");
         return 1;
     }
-    if (!s->is_stdout) {
+    if (!s->is_stdout && host && host->check_only) {
+        /* the file need not exist yet, but its folder must take it */
+        char *dir = strdup(s->path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash)
+            *slash = '\0';
+        int ok = dir && access(slash ? (*dir ? dir : "/") : ".", W_OK) == 0 &&
+                 (access(s->path, F_OK) != 0 || access(s->path, W_OK) == 0);
+        free(dir);
+        if (!ok) {
+            rp_file_msg(err, errsize, "file: cannot write %s: %s", s->path, strerror(errno));
+            rp_file_close(s);
+            return 1;
+        }
+    } else if (!s->is_stdout) {
         s->fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (s->fd < 0) {
             rp_file_msg(err, errsize, "file: cannot open %s: %s", s->path, strerror(errno));

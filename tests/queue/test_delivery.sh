@@ -70,6 +70,9 @@ delivery:
     hook:
       plugin: webhook
       options: { url: "http://127.0.0.1:$HPORT/hook", secret_env: REPLYD_TEST_HOOK_KEY, timeout_ms: 1500 }
+    preview:
+      plugin: file
+      options: { path: preview.jsonl }
     closed:
       plugin: webhook
       options: { url: "http://127.0.0.1:9/hook", unsigned: "true", connect_timeout_ms: 500 }
@@ -87,6 +90,9 @@ cat > "$T/in.jsonl" <<'JSONL'
 JSONL
 
 cd "$T"
+"$R" check -c replyd.yaml > check.out 2>&1
+expect "check loads and checks every sink" sh -c 'grep -q "sink .relay. (plugin smtp)" check.out && grep -q "sink .hook. (plugin webhook), idempotent" check.out'
+expect "check creates nothing (no file from the file sink)" test ! -e preview.jsonl
 "$R" process -c replyd.yaml --now "$NOW" in.jsonl > process.out 2> process.err
 expect "process stores 4 messages" test "$(grep -c '"status":"stored"' process.out)" = 4
 expect "the auto-reply is suppressed" grep -q '"id":"auto-1".*"suppressed":"auto_submitted"' process.out
