@@ -1,5 +1,5 @@
 #!/bin/sh
-# replyd benchmark: the reply queue. docs/performance-queue.md explains the results.
+# replyd benchmark: the reply queue. docs/performance.md ("The queue") explains the results.
 #
 #   sh bench/run_queue.sh            # about 15 minutes on a 2-core VM (plus a minute the
 #                                    # first time to generate the inputs)
