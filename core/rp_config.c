@@ -878,9 +878,10 @@ static rp_status parse_fields(cctx *c, rp_config *cfg, yaml_node_t *m, const cha
                 size_t l = strlen(known);
                 snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "", fields[i].key);
             }
-            char what[500];
-            snprintf(what, sizeof what, "unknown key in '%s': %%s (%s)", section, known);
-            return cerr(c, k, what, ks ? ks : "(non-scalar)");
+            char what[600];
+            snprintf(what, sizeof what, "unknown key in '%s': %s (%s)", section,
+                     ks ? ks : "(non-scalar)", known);
+            return cerr(c, k, "%s", what);
         }
         if ((st = parse_field(c, cfg, f, v)) != RP_OK)
             return st;
