@@ -352,25 +352,6 @@ static rp_status need_map(cctx *c, yaml_node_t *m, const char *key)
     return RP_OK;
 }
 
-static rp_status parse_seller(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "seller");
-    yaml_node_t *k, *v;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "name") == 0)
-            st = get_str(c, v, "name", &cfg->seller_name);
-        else
-            st = cerr(c, k, "unknown key in 'seller': %s", ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
 static rp_status check_zone(cctx *c, yaml_node_t *v)
 {
     rp_tz *tz = NULL;
@@ -589,78 +570,6 @@ static rp_status parse_library(cctx *c, yaml_node_t *m, const char *section, con
     return RP_OK;
 }
 
-static rp_status parse_compliance(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "compliance");
-    yaml_node_t *k, *v;
-    unsigned long long u;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "allowed_domains") == 0)
-            st = get_strv(c, v, "allowed_domains", false, &cfg->allowed_domains,
-                          &cfg->nallowed_domains);
-        else if (ks && strcmp(ks, "allow_phone") == 0)
-            st = get_bool(c, v, "allow_phone", &cfg->allow_phone);
-        else if (ks && strcmp(ks, "max_subject_chars") == 0) {
-            if ((st = get_uint(c, v, 10, 10000, &u)) == RP_OK)
-                cfg->max_subject_chars = (unsigned)u;
-        } else if (ks && strcmp(ks, "max_body_chars") == 0) {
-            if ((st = get_uint(c, v, 100, 100000, &u)) == RP_OK)
-                cfg->max_body_chars = (unsigned)u;
-        } else
-            st = cerr(c, k, "unknown key in 'compliance': %s", ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
-static rp_status parse_lua(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "lua");
-    yaml_node_t *k, *v;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "instruction_limit") == 0)
-            st = get_uint(c, v, 1000, 1000000000ull, &cfg->lua_instructions);
-        else if (ks && strcmp(ks, "memory_limit") == 0)
-            st = get_uint(c, v, 65536, 1ull << 32, &cfg->lua_memory);
-        else
-            st = cerr(c, k, "unknown key in 'lua': %s (instruction_limit, memory_limit)",
-                      ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
-static rp_status parse_safety(cctx *c, rp_config *cfg, yaml_node_t *m)
-{
-    rp_status st = need_map(c, m, "safety");
-    yaml_node_t *k, *v;
-    if (st != RP_OK)
-        return st;
-    FOR_PAIRS(m, k, v)
-    {
-        const char *ks = rp_yaml_scalar(k);
-        if (ks && strcmp(ks, "never_auto_send_high_risk") == 0)
-            st = get_bool(c, v, "never_auto_send_high_risk", &cfg->never_auto_send_high_risk);
-        else if (ks && strcmp(ks, "fallback_template") == 0)
-            st = get_str(c, v, "fallback_template", &cfg->fallback_template);
-        else
-            st = cerr(c, k, "unknown key in 'safety': %s", ks ? ks : "(non-scalar)");
-        if (st != RP_OK)
-            return st;
-    }
-    return RP_OK;
-}
-
 static bool is_secret_key(const char *ks)
 {
     return ks && (strcmp(ks, "password") == 0 || strcmp(ks, "secret") == 0 ||
@@ -769,6 +678,9 @@ static rp_status parse_sinks(cctx *c, rp_config *cfg, yaml_node_t *m)
 /* The sections whose keys are plain values are described by a table. */
 typedef enum field_kind {
     F_UINT,   /* unsigned, lo..hi */
+    F_U64,    /* unsigned long long, lo..hi */
+    F_BOOL,   /* bool */
+    F_STR,    /* non-empty text */
     F_RATIO,  /* double, 0..1 */
     F_PATH,   /* file or folder, resolved against the configuration's folder */
     F_OPT_PATH, /* the same, "" clears it */
@@ -787,6 +699,23 @@ typedef struct field {
 #define FIELD(k, kind, lo, hi, member) {k, kind, lo, hi, offsetof(rp_config, member), 0}
 #define LIST(k, member, count) {k, F_LIST, 0, 0, offsetof(rp_config, member), offsetof(rp_config, count)}
 
+static const field seller_fields[] = {
+    FIELD("name", F_STR, 0, 0, seller_name),
+};
+static const field compliance_fields[] = {
+    LIST("allowed_domains", allowed_domains, nallowed_domains),
+    FIELD("allow_phone", F_BOOL, 0, 0, allow_phone),
+    FIELD("max_subject_chars", F_UINT, 10, 10000, max_subject_chars),
+    FIELD("max_body_chars", F_UINT, 100, 100000, max_body_chars),
+};
+static const field lua_fields[] = {
+    FIELD("instruction_limit", F_U64, 1000, 1000000000ull, lua_instructions),
+    FIELD("memory_limit", F_U64, 65536, 1ull << 32, lua_memory),
+};
+static const field safety_fields[] = {
+    FIELD("never_auto_send_high_risk", F_BOOL, 0, 0, never_auto_send_high_risk),
+    FIELD("fallback_template", F_STR, 0, 0, fallback_template),
+};
 static const field queue_fields[] = {
     FIELD("path", F_PATH, 0, 0, queue_path),
     FIELD("retention_days", F_UINT, 1, 36500, retention_days),
@@ -824,6 +753,12 @@ static rp_status parse_field(cctx *c, rp_config *cfg, const field *f, yaml_node_
         if ((st = get_uint(c, v, f->lo, f->hi, &u)) == RP_OK)
             *(unsigned *)(base + f->off) = (unsigned)u;
         return st;
+    case F_U64:
+        return get_uint(c, v, f->lo, f->hi, (unsigned long long *)(base + f->off));
+    case F_BOOL:
+        return get_bool(c, v, f->key, (bool *)(base + f->off));
+    case F_STR:
+        return get_str(c, v, f->key, (char **)(base + f->off));
     case F_RATIO:
         return get_double(c, v, 0.0, 1.0, (double *)(base + f->off));
     case F_OPT_NAME:
@@ -911,7 +846,7 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
         else if (ks && strcmp(ks, "classifier") == 0)
             st = parse_classifier(c, cfg, v);
         else if (ks && strcmp(ks, "seller") == 0)
-            st = parse_seller(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "seller", seller_fields);
         else if (ks && strcmp(ks, "team") == 0)
             st = parse_team(c, cfg, v);
         else if (ks && strcmp(ks, "holidays") == 0)
@@ -927,11 +862,11 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
             st = parse_library(c, v, "templates", "dirs", &cfg->builtin_templates,
                                &cfg->template_dirs, &cfg->ntemplate_dirs);
         else if (ks && strcmp(ks, "compliance") == 0)
-            st = parse_compliance(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "compliance", compliance_fields);
         else if (ks && strcmp(ks, "lua") == 0)
-            st = parse_lua(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "lua", lua_fields);
         else if (ks && strcmp(ks, "safety") == 0)
-            st = parse_safety(c, cfg, v);
+            st = PARSE_FIELDS(c, cfg, v, "safety", safety_fields);
         else if (ks && strcmp(ks, "queue") == 0)
             st = PARSE_FIELDS(c, cfg, v, "queue", queue_fields);
         else if (ks && strcmp(ks, "delivery") == 0)
