@@ -443,7 +443,9 @@ rp_status rp_queue_seen(rp_queue *q, const char *key, bool *seen, rp_error *err)
     return RP_OK;
 }
 
-/* The bare address of "Name <addr>" or "addr", into out; NULL if none. */
+/* The bare address of "Name <addr>" or "addr", as written, into out; NULL if
+ * none. (rp_loop_bare_address() lower-cases it, which suits a bookkeeping key
+ * but not the recipient of a reply.) */
 static const char *bare_address(const char *s, char *out, size_t size)
 {
     if (!s)
@@ -1363,6 +1365,21 @@ rp_status rp_queue_claim(rp_queue *q, const rp_queue_owner *o, const char *sink,
             return RP_OK;
         }
     }
+}
+
+rp_status rp_queue_next_due(rp_queue *q, int64_t *at, rp_error *err)
+{
+    *at = RP_TIME_UNKNOWN;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(q->db,
+                           "SELECT min(next_attempt_at) FROM replies WHERE state = 'approved'", -1,
+                           &s, NULL) != SQLITE_OK)
+        return dberr(q, err, "finding the next retry");
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *at = col_time(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? RP_OK : dberr(q, err, "finding the next retry");
 }
 
 typedef struct finish_args {

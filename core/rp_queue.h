@@ -177,6 +177,9 @@ rp_status rp_queue_recover(rp_queue *q, rp_sink_idempotent_fn is_idempotent, voi
 rp_status rp_queue_claim(rp_queue *q, const rp_queue_owner *o, const char *sink, int64_t now,
                          rp_qreply *out, bool *got, rp_error *err);
 
+/* When the next approved reply falls due (RP_TIME_UNKNOWN: none waits). */
+rp_status rp_queue_next_due(rp_queue *q, int64_t *at, rp_error *err);
+
 typedef enum rp_finish {
     RP_FINISH_SENT = 0,
     RP_FINISH_RETRY,     /* back to approved, next try at retry_at */

@@ -225,26 +225,6 @@ static rp_status deliver(sender *s, const rp_qreply *r, int64_t now, rp_error *e
     return RP_OK;
 }
 
-static int earliest(void *ud, const rp_qreply *r)
-{
-    int64_t *best = ud;
-    if (r->next_attempt_at != RP_TIME_UNKNOWN &&
-        (*best == RP_TIME_UNKNOWN || r->next_attempt_at < *best))
-        *best = r->next_attempt_at;
-    return 0;
-}
-
-/* The earliest retry still scheduled, or RP_TIME_UNKNOWN. */
-static int64_t next_retry(rp_queue *q)
-{
-    rp_queue_filter f = {.state = RP_STATE_APPROVED};
-    int64_t best = RP_TIME_UNKNOWN;
-    rp_error err;
-    if (rp_queue_list(q, &f, earliest, &best, &err) != RP_OK)
-        return RP_TIME_UNKNOWN;
-    return best;
-}
-
 int rp_cmd_send(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -366,7 +346,11 @@ int rp_cmd_send(int argc, char **argv)
         }
         if (!drain)
             break;
-        int64_t next = next_retry(s.q);
+        int64_t next;
+        if (rp_queue_next_due(s.q, &next, &err) != RP_OK) {
+            fprintf(stderr, "replyd send: %s\n", err.msg);
+            goto out;
+        }
         if (next == RP_TIME_UNKNOWN || next - started > max_wait)
             break;
         int64_t wait = next - clock_now(&s);
