@@ -1903,15 +1903,6 @@ static void scan_phrases(run *r)
 
 /* ---- length ---------------------------------------------------------------- */
 
-static size_t count_chars(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            c++;
-    return c;
-}
-
 static bool blank(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -2035,8 +2026,8 @@ rp_status rp_compliance_check(const rp_compliance *c, rp_compliance_ctx *ctx, co
         }
     }
     /* a text no longer in bytes than the limit is within it in characters */
-    size_t sn = r.len[0] > c->max_subject ? count_chars(r.txt[0], r.len[0]) : 0;
-    size_t bn = r.len[1] > c->max_body ? count_chars(r.txt[1], r.len[1]) : 0;
+    size_t sn = r.len[0] > c->max_subject ? rp_utf8_chars(r.txt[0], r.len[0]) : 0;
+    size_t bn = r.len[1] > c->max_body ? rp_utf8_chars(r.txt[1], r.len[1]) : 0;
     if (subject && sn > c->max_subject) {
         snprintf(buf, sizeof buf, "subject: %zu characters, limit %zu", sn, c->max_subject);
         emit(out, RP_CHECK_LENGTH, buf);

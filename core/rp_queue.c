@@ -1014,14 +1014,6 @@ rp_status rp_queue_reject(rp_queue *q, int64_t id, const char *op, const char *r
     return in_tx(q, do_reject, &a, err);
 }
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static rp_status do_edit(rp_queue *q, void *ud, rp_error *err)
 {
     op_args *a = ud;
@@ -1051,7 +1043,8 @@ static rp_status do_edit(rp_queue *q, void *ud, rp_error *err)
                  "subject %s; body %s (%zu -> %zu characters, sha256 %.12s -> %.12s); "
                  "earlier text kept in versions",
                  subj_changed ? "changed" : "unchanged", body_changed ? "changed" : "unchanged",
-                 utf8_chars(ob), utf8_chars(a->body), oh, nh);
+                 ob ? rp_utf8_chars(ob, strlen(ob)) : 0, rp_utf8_chars(a->body, strlen(a->body)),
+                 oh, nh);
         sqlite3_stmt *v;
         if (sqlite3_prepare_v2(q->db,
                                "INSERT INTO versions(reply_id, at, actor, subject, body)"

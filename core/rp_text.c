@@ -482,3 +482,11 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
         out->data[out->len] = '\0';
     return rc;
 }
+
+size_t rp_utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}

@@ -20,6 +20,10 @@
 
 bool rp_utf8_valid(const char *s, size_t len);
 
+/* Number of characters (code points) in len bytes of UTF-8: the bytes that
+ * do not continue a sequence. */
+size_t rp_utf8_chars(const char *s, size_t len);
+
 /* Offset of the first invalid byte, or len when the text is valid. */
 size_t rp_utf8_invalid_offset(const char *s, size_t len);
 
