@@ -10,6 +10,7 @@
 #include "rp_config.h"
 #include "rp_engine.h"
 #include "rp_input.h"
+#include "rp_intake.h"
 #include "rp_queue.h"
 #include <time.h>
 
@@ -141,8 +142,6 @@ static int store(state *s, rp_message *m)
 {
     rp_error err;
     rp_error_clear(&err);
-    char key[128];
-    rp_queue_message_key(m, key, sizeof key);
     if (!s->in_batch) {
         if (rp_queue_begin(s->q, &err) != RP_OK) {
             fprintf(stderr, "replyd process: %s\n", err.msg);
@@ -152,50 +151,27 @@ static int store(state *s, rp_message *m)
         clock_gettime(CLOCK_MONOTONIC, &s->batch_start);
     }
     s->in_batch++;
-    bool seen = false;
-    if (rp_queue_seen(s->q, key, &seen, &err) != RP_OK) {
+    if (s->now != RP_TIME_UNKNOWN)
+        m->received_at = s->now;
+    int64_t decided = s->now != RP_TIME_UNKNOWN ? s->now : wall_now();
+    rp_decision d;
+    rp_intake_result r;
+    if (rp_intake_store(s->eng, s->cfg, s->q, m, decided, &d, &r, &err) != RP_OK) {
         fprintf(stderr, "replyd process: %s\n", err.msg);
         s->fatal = 1;
         return 1;
     }
     rp_status ws;
-    if (seen) {
+    if (r.duplicate) {
         s->duplicates++;
         ws = queue_line(s, m, NULL, "duplicate", 0);
     } else {
-        if (s->now != RP_TIME_UNKNOWN)
-            m->received_at = s->now;
-        int64_t decided = s->now != RP_TIME_UNKNOWN ? s->now : wall_now();
-        rp_decision d;
-        if (rp_engine_decide(s->eng, m, decided, &d, &err) != RP_OK) {
-            fprintf(stderr, "replyd process: %s\n", err.msg);
-            s->fatal = 1;
-            return 1;
-        }
-        /* Message-IDs of replies are in the seller's sender domain */
-        const rp_marketplace_cfg *mk = rp_config_marketplace(s->cfg, m->marketplace);
-        const char *at = mk && mk->sender ? strrchr(mk->sender, '@') : NULL;
-        rp_queue_add_info info = {.key = key,
-                                  .now = decided,
-                                  .sla_seconds = (int64_t)s->cfg->sla_hours * 3600,
-                                  .id_domain = at && at[1] ? at + 1 : NULL};
-        int64_t inbound = 0;
-        bool added = false;
-        if (rp_queue_add(s->q, m, &d, &info, &inbound, &added, &err) != RP_OK) {
-            fprintf(stderr, "replyd process: %s\n", err.msg);
-            s->fatal = 1;
-            return 1;
-        }
         s->ok++;
         s->stored++;
-        for (size_t i = 0; i < d.nreplies; i++) {
-            s->replies++;
-            if (d.replies[i].action == RP_ACTION_AUTO_SEND)
-                s->automatic++;
-            else
-                s->pending++;
-        }
-        ws = queue_line(s, m, &d, "stored", inbound);
+        s->replies += r.replies;
+        s->automatic += r.automatic;
+        s->pending += r.pending;
+        ws = queue_line(s, m, &d, "stored", r.inbound);
     }
     if (ws != RP_OK) {
         fprintf(stderr, "replyd process: out of memory\n");

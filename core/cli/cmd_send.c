@@ -11,6 +11,7 @@
 #include "rp_buf.h"
 #include "rp_engine.h"
 #include "rp_plugin.h"
+#include "rp_deliver.h"
 #include "rp_queue.h"
 
 static void usage(FILE *out)
@@ -42,63 +43,14 @@ static void usage(FILE *out)
             "attention, 2 usage, configuration or queue error.\n");
 }
 
-typedef struct sender {
-    const rp_config *cfg;
-    rp_queue *q;
-    rp_sinks *sinks;
-    rp_sink *sink;
-    rp_queue_owner *owner;
-    unsigned seed;
-    int64_t offset; /* added to the system clock (--now) */
-    size_t sent, retried, failed, attention;
-} sender;
-
-static int64_t clock_now(const sender *s)
+static int64_t clock_now(int64_t offset)
 {
-    return (int64_t)time(NULL) + s->offset;
+    return (int64_t)time(NULL) + offset;
 }
 
-static bool sink_idempotent(void *ud, const char *name)
+static void print_line(void *ud, const char *what, int64_t id, const char *detail)
 {
-    sender *s = ud;
-    unsigned flags = 0;
-    rp_error err;
-    if (rp_sinks_flags(s->sinks, name, &flags, &err) != RP_OK)
-        return false; /* unknown now: treat as not idempotent (a human looks) */
-    return (flags & RP_SINK_IDEMPOTENT) != 0;
-}
-
-/* Backoff: base * 2^(attempt-1), at most max, with ±20 % jitter; at least
- * what the receiver asked for ("retry-after=N" at the start of detail). */
-static int64_t retry_delay(sender *s, unsigned attempt, const char *detail)
-{
-    double d = s->cfg->retry_base_seconds;
-    for (unsigned i = 1; i < attempt && d < s->cfg->retry_max_seconds; i++)
-        d *= 2;
-    if (d > s->cfg->retry_max_seconds)
-        d = s->cfg->retry_max_seconds;
-    double jitter = 0.8 + 0.4 * ((double)rand_r(&s->seed) / RAND_MAX);
-    int64_t out = (int64_t)(d * jitter + 0.5);
-    if (detail && strncmp(detail, "retry-after=", 12) == 0) {
-        long ra = strtol(detail + 12, NULL, 10);
-        if (ra > out && ra <= 7 * 86400)
-            out = ra;
-    }
-    return out;
-}
-
-static bool has_reply_prefix(const char *s)
-{
-    static const char *const prefixes[] = {"re:", "aw:", "sv:", "r:", "rif:", "res:", "回复:",
-                                           "返信:"};
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncasecmp(s, prefixes[i], strlen(prefixes[i])) == 0)
-            return true;
-    return false;
-}
-
-static void print_line(const char *what, int64_t id, const char *detail)
-{
+    (void)ud;
     rp_buf b = {0};
     if (rp_redact(detail ? detail : "", &b) == RP_OK && rp_buf_append_char(&b, '\0') == RP_OK)
         printf("%s %lld %s\n", what, (long long)id, b.data);
@@ -106,123 +58,6 @@ static void print_line(const char *what, int64_t id, const char *detail)
         printf("%s %lld\n", what, (long long)id);
     rp_buf_free(&b);
     fflush(stdout);
-}
-
-/* Send one claimed reply and record the outcome. */
-static rp_status deliver(sender *s, const rp_qreply *r, int64_t now, rp_error *err)
-{
-    const rp_marketplace_cfg *mk = rp_config_marketplace(s->cfg, r->marketplace);
-    char detail[1024] = "";
-    rp_finish how;
-    int64_t retry_at = 0;
-    char idbuf[32];
-    snprintf(idbuf, sizeof idbuf, "%lld", (long long)r->id);
-    char *subject = NULL, *refs = NULL;
-    if (!mk || !mk->sender) {
-        snprintf(detail, sizeof detail,
-                 "no sender address for marketplace %s: set marketplaces.%s.sender, then "
-                 "approve it again",
-                 r->marketplace ? r->marketplace : "(none)",
-                 r->marketplace ? r->marketplace : "DOMAIN");
-        how = RP_FINISH_FAILED;
-    } else if (!r->buyer || !r->body) {
-        snprintf(detail, sizeof detail, "%s",
-                 !r->body ? "the reply has no text" : "the buyer's reply address is unknown "
-                                                      "(missing or purged)");
-        how = RP_FINISH_FAILED;
-    } else {
-        /* keep the buyer's thread: "Re: <their subject>" when they gave one */
-        const char *subj = r->subject;
-        if (r->in_subject && *r->in_subject) {
-            size_t n = strlen(r->in_subject) + 5;
-            if ((subject = malloc(n)) == NULL)
-                return rp_error_set(err, RP_ENOMEM, "out of memory");
-            snprintf(subject, n, "%s%s", has_reply_prefix(r->in_subject) ? "" : "Re: ",
-                     r->in_subject);
-            subj = subject;
-        }
-        if (r->in_message_id) {
-            size_t n = (r->in_references ? strlen(r->in_references) : 0) +
-                       strlen(r->in_message_id) + 2;
-            if ((refs = malloc(n)) == NULL) {
-                free(subject);
-                return rp_error_set(err, RP_ENOMEM, "out of memory");
-            }
-            snprintf(refs, n, "%s%s%s", r->in_references ? r->in_references : "",
-                     r->in_references ? " " : "", r->in_message_id);
-        }
-        rp_outgoing m = {
-            .reply_id = idbuf,
-            .idempotency_key = r->idempotency_key,
-            .message_id = r->message_id,
-            .from = mk->sender,
-            .from_name = s->cfg->seller_name,
-            .to = r->buyer,
-            .subject = subj ? subj : "",
-            .body = r->body,
-            .in_reply_to = r->in_message_id,
-            .references = refs,
-            .language = r->language,
-            .marketplace = r->marketplace,
-            .order_id = r->order_id,
-            .template_id = r->template_id,
-            .inbound_id = r->msg_id,
-            .date = now,
-            .attempt = r->attempts,
-            .automatic = r->approved_by && strcmp(r->approved_by, "auto") == 0,
-            .kind = "reply",
-        };
-        rp_send_result res = rp_sink_send(s->sink, &m, detail, sizeof detail);
-        switch (res) {
-        case RP_SEND_OK:
-            how = RP_FINISH_SENT;
-            break;
-        case RP_SEND_PERMANENT:
-            how = RP_FINISH_FAILED;
-            break;
-        case RP_SEND_UNKNOWN:
-            if (!rp_sink_idempotent(s->sink)) {
-                how = RP_FINISH_ATTENTION;
-                break;
-            }
-            /* the receiver de-duplicates, so try again */
-            __attribute__((fallthrough));
-        case RP_SEND_RETRY:
-        default:
-            if (r->attempts >= s->cfg->max_attempts) {
-                how = res == RP_SEND_UNKNOWN ? RP_FINISH_ATTENTION : RP_FINISH_FAILED;
-                size_t l = strlen(detail);
-                snprintf(detail + l, sizeof detail - l, " (gave up after %u attempts)",
-                         r->attempts);
-            } else {
-                how = RP_FINISH_RETRY;
-                retry_at = now + retry_delay(s, r->attempts, detail);
-            }
-            break;
-        }
-    }
-    free(subject);
-    free(refs);
-    rp_status st = rp_queue_finish(s->q, r->id, how, detail, clock_now(s), retry_at, err);
-    if (st != RP_OK)
-        return st;
-    static const char *const words[] = {"sent", "retry", "failed", "attention"};
-    print_line(words[how], r->id, detail);
-    switch (how) {
-    case RP_FINISH_SENT:
-        s->sent++;
-        break;
-    case RP_FINISH_RETRY:
-        s->retried++;
-        break;
-    case RP_FINISH_FAILED:
-        s->failed++;
-        break;
-    case RP_FINISH_ATTENTION:
-        s->attention++;
-        break;
-    }
-    return RP_OK;
 }
 
 int rp_cmd_send(int argc, char **argv)
@@ -302,19 +137,19 @@ int rp_cmd_send(int argc, char **argv)
         rp_config_free(cfg);
         return RP_EXIT_USAGE;
     }
-    sender s = {.cfg = cfg, .offset = offset, .seed = (unsigned)time(NULL) ^ (unsigned)getpid()};
     int rc = RP_EXIT_USAGE;
-    if (rp_cli_open_queue(cfg, queue_path, false, &s.q, &err) != RP_OK ||
-        rp_sinks_new(cfg, "replyd send", &s.sinks, &err) != RP_OK ||
-        rp_sinks_get(s.sinks, sink_name, &s.sink, &err) != RP_OK ||
-        rp_queue_owner_new(s.q, &s.owner, &err) != RP_OK) {
+    rp_queue *q = NULL;
+    rp_sinks *sinks = NULL;
+    rp_deliverer *d = NULL;
+    if (rp_cli_open_queue(cfg, queue_path, false, &q, &err) != RP_OK ||
+        rp_sinks_new(cfg, "replyd send", &sinks, &err) != RP_OK ||
+        rp_deliverer_new(cfg, q, sinks, sink_name, print_line, NULL, &d, &err) != RP_OK) {
         fprintf(stderr, "replyd send: %s\n", err.msg);
         goto out;
     }
     unsigned requeued = 0, flagged = 0, expired = 0;
-    int64_t now = clock_now(&s);
-    if (rp_queue_recover(s.q, sink_idempotent, &s, now, &requeued, &flagged, &err) != RP_OK ||
-        rp_queue_expire(s.q, now, (int64_t)cfg->sla_hours * 3600, &expired, &err) != RP_OK) {
+    int64_t now = clock_now(offset);
+    if (rp_deliver_recover(d, now, &requeued, &flagged, &expired, &err) != RP_OK) {
         fprintf(stderr, "replyd send: %s\n", err.msg);
         goto out;
     }
@@ -326,44 +161,38 @@ int rp_cmd_send(int argc, char **argv)
     if (expired)
         fprintf(stderr, "replyd send: %u acknowledgement%s expired unsent (older than %u h)\n",
                 expired, expired == 1 ? "" : "s", cfg->sla_hours);
-    int64_t started = clock_now(&s);
-    for (;;) {
-        if (limit >= 0 && (long)(s.sent + s.retried + s.failed + s.attention) >= limit)
+    int64_t started = clock_now(offset);
+    for (long done = 0;; done++) {
+        if (limit >= 0 && done >= limit)
             break;
-        rp_qreply r;
         bool got = false;
-        now = clock_now(&s);
-        if (rp_queue_claim(s.q, s.owner, sink_name, now, &r, &got, &err) != RP_OK) {
+        if (rp_deliver_next(d, clock_now(offset), &got, &err) != RP_OK) {
             fprintf(stderr, "replyd send: %s\n", err.msg);
             goto out;
         }
-        if (got) {
-            if (deliver(&s, &r, now, &err) != RP_OK) {
-                fprintf(stderr, "replyd send: %s\n", err.msg);
-                goto out;
-            }
+        if (got)
             continue;
-        }
         if (!drain)
             break;
         int64_t next;
-        if (rp_queue_next_due(s.q, &next, &err) != RP_OK) {
+        if (rp_queue_next_due(q, &next, &err) != RP_OK) {
             fprintf(stderr, "replyd send: %s\n", err.msg);
             goto out;
         }
         if (next == RP_TIME_UNKNOWN || next - started > max_wait)
             break;
-        int64_t wait = next - clock_now(&s);
+        int64_t wait = next - clock_now(offset);
         if (wait > 0)
             sleep((unsigned)(wait > 5 ? 5 : wait));
     }
+    rp_deliver_counts n = rp_deliver_get_counts(d);
     fprintf(stderr, "replyd send: %zu sent, %zu to retry, %zu failed, %zu need attention\n",
-            s.sent, s.retried, s.failed, s.attention);
-    rc = s.failed || s.attention ? RP_EXIT_PARTIAL : RP_EXIT_OK;
+            n.sent, n.retried, n.failed, n.attention);
+    rc = n.failed || n.attention ? RP_EXIT_PARTIAL : RP_EXIT_OK;
 out:
-    rp_queue_owner_free(s.owner);
-    rp_sinks_free(s.sinks);
-    rp_queue_close(s.q);
+    rp_deliverer_free(d);
+    rp_sinks_free(sinks);
+    rp_queue_close(q);
     rp_config_free(cfg);
     return rc;
 }
