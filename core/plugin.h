@@ -18,7 +18,10 @@
  * puts a buyer's address, name or message text in it (a remote server's reply
  * is fine after the plugin has cut any address out of it).
  *
- * Threads: the host calls one plugin instance from one thread at a time.
+ * Threads: the host calls one plugin instance from one thread at a time, but
+ * different instances (two IMAP accounts, say) may run on different threads
+ * at once: a plugin keeps its state in the instance, not in globals. The
+ * host's callbacks may be called from any thread.
  * Signals: a plugin installs no signal handlers.
  */
 #ifndef RP_PLUGIN_H
@@ -56,6 +59,15 @@ typedef struct rp_plugin_host {
      * check everything that can be checked, but create, connect to and
      * change nothing. */
     int check_only;
+    /* Members below were added for sources; a sink may ignore them. Both may
+     * be NULL for a sink. */
+    /* Sources: remember state (an IMAP folder's UIDVALIDITY and last UID, say)
+     * across restarts. The host stores the text durably and hands the last
+     * one saved to open() next time. At most 4096 bytes, no buyer data. */
+    void (*save_state)(void *ctx, const char *state);
+    /* Non-zero once the host is shutting down or reloading: a plugin in a long
+     * operation (a slow download, a backoff wait) returns soon. */
+    int (*stopping)(void *ctx);
 } rp_plugin_host;
 
 /* One reply to deliver. All strings are UTF-8 and NUL-terminated; those
@@ -114,12 +126,85 @@ typedef struct rp_sink_ops {
     void (*close)(void *instance);
 } rp_sink_ops;
 
+/* ---- sources ----------------------------------------------------------------
+ *
+ * A source fetches buyer messages (an IMAP folder, a Maildir, a drop folder of
+ * JSON Lines files) and hands them to the host one at a time. The host stores
+ * each in the queue and, once the queue has committed it, acknowledges it:
+ * only then does the source mark it seen, move it or rename it. A crash
+ * between the two makes the source hand the message over again, and the
+ * queue recognises it (same Message-ID / same bytes): nothing lost, nothing
+ * handled twice. */
+
+/* rp_source_item.format */
+#define RP_ITEM_MIME 0 /* an RFC 5322 message as received */
+#define RP_ITEM_JSON 1 /* one JSON object in replyd's JSON Lines format */
+
+typedef struct rp_source_item {
+    const char *data;  /* the bytes; need not be NUL-terminated */
+    size_t len;
+    unsigned format;   /* RP_ITEM_* */
+    const char *ref;   /* where it is, for logs and errors: "INBOX uid 4711",
+                        * "new/1732…" — no buyer data */
+    uint64_t token;    /* the plugin's own handle, given back in ack() */
+    int64_t received;  /* when the source got it (IMAP INTERNALDATE, file
+                        * mtime), Unix seconds; 0 when unknown */
+} rp_source_item;
+
+/* ack() outcome per item */
+#define RP_ACK_STORED 0     /* committed to the queue (or there already) */
+#define RP_ACK_UNREADABLE 1 /* could not be read as a message: the source sets
+                             * it aside (an error folder, say) or at least
+                             * never hands it over again */
+
+/* Outcome of poll() and ack(). */
+typedef enum rp_source_result {
+    RP_SOURCE_OK = 0,
+    RP_SOURCE_RETRY = 1, /* failed for now (network, server busy): the host
+                          * backs off and calls again later */
+    RP_SOURCE_FATAL = 2  /* will not work without a human (login refused,
+                          * folder missing): the host backs off longer and
+                          * reports it in `replyd status` */
+} rp_source_result;
+
+/* Called by poll() for each message. The item is borrowed for the call.
+ * Returns 0 to go on, non-zero to stop (the host is shutting down): poll()
+ * then returns at once. An item handed over is acknowledged only if the host
+ * returned 0 for it. */
+typedef int (*rp_source_emit_fn)(void *ctx, const rp_source_item *item);
+
+typedef struct rp_source_ops {
+    size_t size;    /* sizeof(rp_source_ops) as the plugin was built */
+    unsigned flags; /* none yet: 0 */
+    /* Create an instance from its options and the state it last saved (NULL
+     * the first time). Unknown or invalid options are an error: return
+     * non-zero with a reason in err (errsize >= 256). With host->check_only,
+     * check the options and connect to nothing. */
+    int (*open)(const rp_plugin_host *host, const rp_plugin_option *opts, size_t nopts,
+                const char *state, void **instance, char *err, size_t errsize);
+    /* Hand over up to max messages not yet acknowledged, oldest first, through
+     * emit. *more is set to 1 when more are waiting (the host calls again
+     * soon), else 0. detail (detailsize >= 512) gets the reason for a failure,
+     * one line, no buyer data. Messages handed over before a failure still
+     * count: the host stores and acknowledges them. */
+    rp_source_result (*poll)(void *instance, unsigned max, rp_source_emit_fn emit, void *ctx,
+                             int *more, char *detail, size_t detailsize);
+    /* The host has committed these items (tokens from this instance's last
+     * poll, in the order handed over; outcome[i] is RP_ACK_*): mark them seen,
+     * move or rename them, then save the new state through host->save_state.
+     * A failure here is retried by handing the messages over again. */
+    rp_source_result (*ack)(void *instance, const uint64_t *tokens, const int *outcome, size_t n,
+                            char *detail, size_t detailsize);
+    /* Release the instance (closing connections). NULL-safe. */
+    void (*close)(void *instance);
+} rp_source_ops;
+
 typedef struct rp_plugin_info {
-    unsigned abi;            /* RP_PLUGIN_ABI */
-    const char *name;        /* "smtp" */
-    const char *description; /* one line */
-    const rp_sink_ops *sink; /* NULL when the plugin has no sink */
-    const void *source;      /* reserved for sources; NULL */
+    unsigned abi;                /* RP_PLUGIN_ABI */
+    const char *name;            /* "smtp" */
+    const char *description;     /* one line */
+    const rp_sink_ops *sink;     /* NULL when the plugin has no sink */
+    const rp_source_ops *source; /* NULL when the plugin has no source */
 } rp_plugin_info;
 
 typedef const rp_plugin_info *(*rp_plugin_entry_fn)(void);

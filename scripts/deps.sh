@@ -8,8 +8,8 @@ pkgs="build-essential cmake pkg-config libgmime-3.0-dev liblua5.4-dev libjansson
       libical-dev"
 case "$what" in
   build) ;;
-  test) pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd openssl" ;;
-  fuzz) pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd openssl clang libclang-rt-14-dev" ;;
+  test) pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd openssl dovecot-imapd" ;;
+  fuzz) pkgs="$pkgs libcmocka-dev python3 python3-aiosmtpd openssl dovecot-imapd clang libclang-rt-14-dev" ;;
   *) echo "usage: $0 [build|test|fuzz]" >&2; exit 2 ;;
 esac
 missing=""
