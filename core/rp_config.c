@@ -73,6 +73,15 @@ static void free_sink(rp_sink_cfg *s)
     memset(s, 0, sizeof *s);
 }
 
+static void free_source(rp_source_cfg *s)
+{
+    free(s->name);
+    free(s->plugin);
+    free_strv(s->keys, s->nopts);
+    free_strv(s->values, s->nopts);
+    free(s->marketplace);
+}
+
 void rp_config_free(rp_config *c)
 {
     if (!c)
@@ -106,7 +115,20 @@ void rp_config_free(rp_config *c)
     free_strv(c->notification_senders, c->nnotification_senders);
     free_strv(c->own_addresses, c->nown_addresses);
     free(c->alert_sink);
+    for (size_t i = 0; i < c->nsources; i++)
+        free_source(&c->sources[i]);
+    free(c->sources);
     free(c);
+}
+
+const rp_source_cfg *rp_config_source(const rp_config *c, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < c->nsources; i++)
+        if (strcmp(c->sources[i].name, name) == 0)
+            return &c->sources[i];
+    return NULL;
 }
 
 const rp_sink_cfg *rp_config_sink(const rp_config *c, const char *name)
@@ -576,9 +598,13 @@ static bool is_secret_key(const char *ks)
                   strcmp(ks, "api_key") == 0 || strcmp(ks, "token") == 0);
 }
 
-static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
+/* A plugin entry of delivery.sinks or sources: plugin + options, and for a
+ * source its marketplace and poll interval (src non-NULL). */
+static rp_status parse_plugin_entry(cctx *c, const char *what, const char *name, yaml_node_t *m,
+                                    char **plugin, char ***okeys, char ***ovalues, size_t *nopts,
+                                    rp_source_cfg *src)
 {
-    rp_status st = need_map(c, m, out->name);
+    rp_status st = need_map(c, m, name);
     yaml_node_t *k, *v;
     if (st != RP_OK)
         return st;
@@ -588,9 +614,9 @@ static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
         if (ks && strcmp(ks, "plugin") == 0) {
             const char *s = rp_yaml_scalar(v);
             if (!s || !*s || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s))
-                return cerr(c, v, "'plugin' must be a plugin name such as smtp, webhook or "
-                                  "file%s", NULL);
-            if ((st = get_str(c, v, "plugin", &out->plugin)) != RP_OK)
+                return cerr(c, v, "'plugin' must be a plugin name such as %s",
+                            src ? "imap, maildir or dropdir" : "smtp, webhook or file");
+            if ((st = get_str(c, v, "plugin", plugin)) != RP_OK)
                 return st;
         } else if (ks && strcmp(ks, "options") == 0) {
             if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v))
@@ -604,11 +630,11 @@ static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
                 free(vals);
                 return rp_error_set(c->err, RP_ENOMEM, "out of memory");
             }
-            free_strv(out->keys, out->nopts);
-            free_strv(out->values, out->nopts);
-            out->keys = keys;
-            out->values = vals;
-            out->nopts = 0;
+            free_strv(*okeys, *nopts);
+            free_strv(*ovalues, *nopts);
+            *okeys = keys;
+            *ovalues = vals;
+            *nopts = 0;
             yaml_node_t *ok, *ov;
             FOR_PAIRS(v, ok, ov)
             {
@@ -620,18 +646,87 @@ static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
                                        "use the plugin's *_env or *_file option", oks);
                 if (!ovs)
                     return cerr(c, ov, "option '%s' must be a single value", oks);
-                keys[out->nopts] = rp_strdup(oks);
-                vals[out->nopts] = rp_strdup(ovs);
-                out->nopts++;
-                if (!keys[out->nopts - 1] || !vals[out->nopts - 1])
+                keys[*nopts] = rp_strdup(oks);
+                vals[*nopts] = rp_strdup(ovs);
+                (*nopts)++;
+                if (!keys[*nopts - 1] || !vals[*nopts - 1])
                     return rp_error_set(c->err, RP_ENOMEM, "out of memory");
             }
-        } else
-            return cerr(c, k, "unknown key in a sink: %s (plugin, options)",
-                        ks ? ks : "(non-scalar)");
+        } else if (src && ks && strcmp(ks, "marketplace") == 0) {
+            if (v->type == YAML_SCALAR_NODE && rp_yaml_is_empty(v)) {
+                free(src->marketplace);
+                src->marketplace = NULL;
+            } else if ((st = get_str(c, v, "marketplace", &src->marketplace)) != RP_OK)
+                return st;
+        } else if (src && ks && strcmp(ks, "poll_seconds") == 0) {
+            unsigned long long u;
+            if ((st = get_uint(c, v, 1, 86400, &u)) != RP_OK)
+                return st;
+            src->poll_seconds = (unsigned)u;
+        } else {
+            char msg[300];
+            snprintf(msg, sizeof msg, "unknown key in a %s: %s (%s)", src ? "source" : "sink",
+                     ks ? ks : "(non-scalar)",
+                     src ? "plugin, marketplace, poll_seconds, options" : "plugin, options");
+            return cerr(c, k, "%s", msg);
+        }
     }
-    if (!out->plugin)
-        return cerr(c, m, "sink '%s' needs a 'plugin'", out->name);
+    if (!*plugin)
+        return cerr(c, m, "%s needs a 'plugin'", what);
+    return RP_OK;
+}
+
+static rp_status parse_sink(cctx *c, rp_sink_cfg *out, yaml_node_t *m)
+{
+    char what[300];
+    snprintf(what, sizeof what, "sink '%s'", out->name);
+    return parse_plugin_entry(c, what, out->name, m, &out->plugin, &out->keys, &out->values,
+                              &out->nopts, NULL);
+}
+
+static rp_status parse_sources(cctx *c, rp_config *cfg, yaml_node_t *m)
+{
+    if (m->type == YAML_SCALAR_NODE && rp_yaml_is_empty(m))
+        return RP_OK;
+    rp_status st = need_map(c, m, "sources");
+    yaml_node_t *k, *v;
+    if (st != RP_OK)
+        return st;
+    FOR_PAIRS(m, k, v)
+    {
+        const char *ks = rp_yaml_scalar(k);
+        if (!ks || !*ks || strspn(ks, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_.-") != strlen(ks) || strlen(ks) > 64)
+            return cerr(c, k, "source names are 1 to 64 letters, digits, '.', '_' or '-'%s",
+                        NULL);
+        rp_source_cfg *s = NULL;
+        for (size_t i = 0; i < cfg->nsources; i++)
+            if (strcmp(cfg->sources[i].name, ks) == 0)
+                s = &cfg->sources[i];
+        if (s) {
+            char *name = s->name;
+            s->name = NULL;
+            free_source(s);
+            memset(s, 0, sizeof *s);
+            s->name = name;
+        } else {
+            rp_source_cfg *n = realloc(cfg->sources, (cfg->nsources + 1) * sizeof *n);
+            if (!n)
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->sources = n;
+            s = &n[cfg->nsources];
+            memset(s, 0, sizeof *s);
+            if (!(s->name = rp_strdup(ks)))
+                return rp_error_set(c->err, RP_ENOMEM, "out of memory");
+            cfg->nsources++;
+        }
+        s->poll_seconds = 60;
+        char what[300];
+        snprintf(what, sizeof what, "source '%s'", ks);
+        if ((st = parse_plugin_entry(c, what, ks, v, &s->plugin, &s->keys, &s->values, &s->nopts,
+                                     s)) != RP_OK)
+            return st;
+    }
     return RP_OK;
 }
 
@@ -686,7 +781,8 @@ typedef enum field_kind {
     F_OPT_PATH, /* the same, "" clears it */
     F_OPT_NAME, /* a name, "" clears it */
     F_LIST,   /* list of texts; count at count_off */
-    F_SINKS   /* delivery.sinks */
+    F_SINKS,  /* delivery.sinks */
+    F_CHOICE  /* one of the words in choices, stored as its index (unsigned) */
 } field_kind;
 
 typedef struct field {
@@ -694,10 +790,13 @@ typedef struct field {
     field_kind kind;
     unsigned long long lo, hi;
     size_t off, count_off;
+    const char *const *choices; /* F_CHOICE: NULL-terminated */
 } field;
 
-#define FIELD(k, kind, lo, hi, member) {k, kind, lo, hi, offsetof(rp_config, member), 0}
-#define LIST(k, member, count) {k, F_LIST, 0, 0, offsetof(rp_config, member), offsetof(rp_config, count)}
+#define FIELD(k, kind, lo, hi, member) {k, kind, lo, hi, offsetof(rp_config, member), 0, NULL}
+#define LIST(k, member, count)                                                                    \
+    {k, F_LIST, 0, 0, offsetof(rp_config, member), offsetof(rp_config, count), NULL}
+#define CHOICE(k, member, words) {k, F_CHOICE, 0, 0, offsetof(rp_config, member), 0, words}
 
 static const field seller_fields[] = {
     FIELD("name", F_STR, 0, 0, seller_name),
@@ -740,6 +839,19 @@ static const field sla_fields[] = {
     FIELD("warn_hours_before", F_UINT, 0, 720, warn_hours_before),
     FIELD("rate_warn", F_RATIO, 0, 0, rate_warn),
     FIELD("alert_sink", F_OPT_NAME, 0, 0, alert_sink),
+};
+
+static const field run_fields[] = {
+    FIELD("batch", F_UINT, 1, 10000, run_batch),
+    FIELD("alert_every_seconds", F_UINT, 10, 86400, alert_every_seconds),
+    FIELD("backoff_max_seconds", F_UINT, 10, 86400, backoff_max_seconds),
+};
+/* the order of rp_log_format and of RP_LOG_* in plugin.h */
+static const char *const log_formats[] = {"logfmt", "json", NULL};
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const field log_fields[] = {
+    CHOICE("format", log_format, log_formats),
+    CHOICE("level", log_level, log_levels),
 };
 
 static rp_status parse_field(cctx *c, rp_config *cfg, const field *f, yaml_node_t *v)
@@ -789,6 +901,21 @@ static rp_status parse_field(cctx *c, rp_config *cfg, const field *f, yaml_node_
                         (size_t *)(base + f->count_off));
     case F_SINKS:
         return parse_sinks(c, cfg, v);
+    case F_CHOICE: {
+        const char *w = rp_yaml_scalar(v);
+        char known[200] = "";
+        for (unsigned i = 0; f->choices[i]; i++) {
+            if (w && strcmp(w, f->choices[i]) == 0) {
+                *(unsigned *)(base + f->off) = i;
+                return RP_OK;
+            }
+            size_t l = strlen(known);
+            snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "", f->choices[i]);
+        }
+        char what[300];
+        snprintf(what, sizeof what, "'%s' must be one of: %s", f->key, known);
+        return cerr(c, v, "%s", what);
+    }
     }
     return RP_OK;
 }
@@ -875,6 +1002,12 @@ static rp_status parse_root(cctx *c, rp_config *cfg, yaml_node_t *root)
             st = PARSE_FIELDS(c, cfg, v, "loop_protection", loop_fields);
         else if (ks && strcmp(ks, "sla") == 0)
             st = PARSE_FIELDS(c, cfg, v, "sla", sla_fields);
+        else if (ks && strcmp(ks, "sources") == 0)
+            st = parse_sources(c, cfg, v);
+        else if (ks && strcmp(ks, "run") == 0)
+            st = PARSE_FIELDS(c, cfg, v, "run", run_fields);
+        else if (ks && strcmp(ks, "log") == 0)
+            st = PARSE_FIELDS(c, cfg, v, "log", log_fields);
         else if (is_secret_key(ks))
             st = cerr(c, k, "secrets never go into the configuration file ('%s'): use an "
                       "environment variable or a secret file", ks);
@@ -924,6 +1057,11 @@ static rp_config *new_defaults(void)
     c->sla_hours = 24;
     c->warn_hours_before = 4;
     c->rate_warn = 0.90;
+    c->run_batch = 100;
+    c->alert_every_seconds = 300;
+    c->backoff_max_seconds = 900;
+    c->log_format = RP_LOG_LOGFMT;
+    c->log_level = 2; /* RP_LOG_INFO */
     return c;
 }
 

@@ -44,6 +44,20 @@ typedef struct rp_sink_cfg {
     size_t nopts;
 } rp_sink_cfg;
 
+/* A message source: a plugin, its options, and how the daemon drives it. */
+typedef struct rp_source_cfg {
+    char *name;        /* "amazon-de" */
+    char *plugin;      /* "imap" -> imap.so */
+    char **keys;
+    char **values;
+    size_t nopts;
+    char *marketplace; /* for messages that do not say which; may be NULL */
+    unsigned poll_seconds; /* between polls when nothing is waiting; default 60 */
+} rp_source_cfg;
+
+/* log.format */
+typedef enum rp_log_format { RP_LOG_LOGFMT = 0, RP_LOG_JSON = 1 } rp_log_format;
+
 typedef struct rp_config {
     char *path;             /* where it was read from, "(built-in)" for the default */
     rp_limits limits;
@@ -108,10 +122,26 @@ typedef struct rp_config {
     unsigned warn_hours_before;     /* alert when an open message is this close to its deadline */
     double rate_warn;               /* alert when the share answered in time falls below */
     char *alert_sink;               /* sink name for alerts; NULL = log only */
+
+    /* sources (replyd run): */
+    rp_source_cfg *sources;
+    size_t nsources;
+
+    /* run: */
+    unsigned run_batch;             /* messages per poll and per transaction; default 100 */
+    unsigned alert_every_seconds;   /* SLA alerts are checked this often; default 300 */
+    unsigned backoff_max_seconds;   /* a failing source is retried at most this far apart */
+
+    /* log: */
+    unsigned log_format;            /* rp_log_format */
+    unsigned log_level;             /* RP_LOG_ERROR..RP_LOG_DEBUG (plugin.h); default info */
 } rp_config;
 
 /* The configured sink with this name, or NULL. */
 const rp_sink_cfg *rp_config_sink(const rp_config *c, const char *name);
+
+/* The configured source with this name, or NULL. */
+const rp_source_cfg *rp_config_source(const rp_config *c, const char *name);
 
 /* The configured marketplace for a domain, or NULL. */
 const rp_marketplace_cfg *rp_config_marketplace(const rp_config *c, const char *domain);

@@ -35,11 +35,17 @@ struct rp_sinks {
     loaded *plugins;
     size_t nplugins;
     rp_sink *sinks;  /* one per configured sink, same order */
+    void (*log_fn)(void *ctx, int level, const char *msg);
+    void *log_ctx;
 };
 
 static void host_log(void *ctx, int level, const char *msg)
 {
     rp_sinks *s = ctx;
+    if (s->log_fn) {
+        s->log_fn(s->log_ctx, level, msg ? msg : "");
+        return;
+    }
     static const char *const names[] = {"error", "warning", "info", "debug"};
     rp_buf b = {0};
     if (rp_redact(msg ? msg : "", &b) == RP_OK && rp_buf_append_char(&b, '\0') == RP_OK)
@@ -128,15 +134,13 @@ rp_status rp_plugin_find(const rp_config *cfg, const char *plugin, char *out, si
     return rp_error_set(err, RP_ECONFIG, "plugin '%s' not found (looked in %s)", plugin, tried);
 }
 
-static rp_status load(rp_sinks *s, const char *plugin, loaded **out, rp_error *err)
+rp_status rp_plugin_load(const rp_config *cfg, const char *plugin, void **handle,
+                         const rp_plugin_info **info_out, rp_error *err)
 {
-    for (size_t i = 0; i < s->nplugins; i++)
-        if (strcmp(s->plugins[i].plugin, plugin) == 0) {
-            *out = &s->plugins[i];
-            return RP_OK;
-        }
+    *handle = NULL;
+    *info_out = NULL;
     char path[4400];
-    rp_status st = rp_plugin_find(s->cfg, plugin, path, sizeof path, err);
+    rp_status st = rp_plugin_find(cfg, plugin, path, sizeof path, err);
     if (st != RP_OK)
         return st;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -152,6 +156,23 @@ static rp_status load(rp_sinks *s, const char *plugin, loaded **out, rp_error *e
                             "plugin '%s' (%s) is not a replyd plugin of ABI version %d", plugin,
                             path, RP_PLUGIN_ABI);
     }
+    *handle = h;
+    *info_out = info;
+    return RP_OK;
+}
+
+static rp_status load(rp_sinks *s, const char *plugin, loaded **out, rp_error *err)
+{
+    for (size_t i = 0; i < s->nplugins; i++)
+        if (strcmp(s->plugins[i].plugin, plugin) == 0) {
+            *out = &s->plugins[i];
+            return RP_OK;
+        }
+    void *h;
+    const rp_plugin_info *info;
+    rp_status st = rp_plugin_load(s->cfg, plugin, &h, &info, err);
+    if (st != RP_OK)
+        return st;
     loaded *n = realloc(s->plugins, (s->nplugins + 1) * sizeof *n);
     if (!n) {
         dlclose(h);
@@ -176,6 +197,12 @@ static rp_status load(rp_sinks *s, const char *plugin, loaded **out, rp_error *e
     return RP_OK;
 }
 
+void rp_sinks_set_log(rp_sinks *s, void (*fn)(void *ctx, int level, const char *msg), void *ctx)
+{
+    s->log_fn = fn;
+    s->log_ctx = ctx;
+}
+
 void rp_sinks_check_only(rp_sinks *s)
 {
     s->host.check_only = 1;
@@ -187,7 +214,7 @@ static rp_status find_sink(rp_sinks *s, const char *name, rp_sink **out, rp_erro
         if (strcmp(s->sinks[i].cfg->name, name) == 0) {
             rp_sink *k = &s->sinks[i];
             if (!k->plugin) {
-                loaded *l;
+                loaded *l = NULL;
                 rp_error why;
                 rp_status st = load(s, k->cfg->plugin, &l, &why);
                 if (st != RP_OK)

@@ -29,6 +29,9 @@ typedef struct rp_sink rp_sink;
 rp_status rp_sinks_new(const rp_config *cfg, const char *prog, rp_sinks **out, rp_error *err);
 void rp_sinks_free(rp_sinks *s);
 
+/* Send plugin log lines to fn instead of stderr (fn redacts). */
+void rp_sinks_set_log(rp_sinks *s, void (*fn)(void *ctx, int level, const char *msg), void *ctx);
+
 /* From now on, open sinks only to check their options (replyd check): the
  * plugins create, connect to and change nothing. */
 void rp_sinks_check_only(rp_sinks *s);
@@ -41,6 +44,11 @@ rp_status rp_sinks_flags(rp_sinks *s, const char *name, unsigned *flags, rp_erro
 rp_send_result rp_sink_send(rp_sink *k, const rp_outgoing *m, char *detail, size_t size);
 const char *rp_sink_name(const rp_sink *k);
 bool rp_sink_idempotent(const rp_sink *k);
+
+/* dlopen() a plugin by name (searched as rp_plugin_find does) and check its
+ * ABI version. The caller dlclose()s *handle when done with *info. */
+rp_status rp_plugin_load(const rp_config *cfg, const char *plugin, void **handle,
+                         const rp_plugin_info **info, rp_error *err);
 
 /* Where a plugin would be loaded from, into out; RP_ECONFIG if nowhere. */
 rp_status rp_plugin_find(const rp_config *cfg, const char *plugin, char *out, size_t size,

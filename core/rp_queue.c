@@ -91,6 +91,16 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TABLE alerts(kind TEXT NOT NULL, subject TEXT NOT NULL, at INTEGER NOT NULL,"
     " PRIMARY KEY (kind, subject));",
+    /* 1 -> 2: replyd run's sources (rp_runstate.h) */
+    "CREATE TABLE sources("
+    " name TEXT PRIMARY KEY, plugin TEXT NOT NULL, state TEXT,"
+    " last_poll INTEGER, last_ok INTEGER, last_error TEXT, last_error_at INTEGER,"
+    " failures INTEGER NOT NULL DEFAULT 0, fetched INTEGER NOT NULL DEFAULT 0,"
+    " stored INTEGER NOT NULL DEFAULT 0, unreadable INTEGER NOT NULL DEFAULT 0,"
+    " next_poll INTEGER);"
+    "CREATE TABLE unreadable("
+    " id INTEGER PRIMARY KEY, source TEXT NOT NULL, ref TEXT NOT NULL, error TEXT NOT NULL,"
+    " at INTEGER NOT NULL);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -3,7 +3,8 @@
  * One file holds every buyer message replyd has decided on (table inbound),
  * every reply with its state (replies), an append-only audit trail (audit:
  * triggers refuse UPDATE and DELETE), the replies' earlier texts (versions,
- * purged with the bodies) and the SLA alerts already raised (alerts). The
+ * purged with the bodies), the SLA alerts already raised (alerts), and what
+ * replyd run knows of its sources (sources, unreadable: rp_runstate.h). The
  * schema version is PRAGMA user_version; rp_queue_open() migrates older files
  * one step at a time inside a transaction and refuses newer ones.
  *
@@ -39,7 +40,7 @@
 #include "rp_loop.h"
 #include "rp_message.h"
 
-#define RP_QUEUE_SCHEMA_VERSION 1
+#define RP_QUEUE_SCHEMA_VERSION 2
 
 typedef enum rp_reply_state {
     RP_STATE_PENDING_APPROVAL = 0,

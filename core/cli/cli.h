@@ -53,5 +53,7 @@ int rp_cmd_queue(int argc, char **argv);
 int rp_cmd_send(int argc, char **argv);
 int rp_cmd_stats(int argc, char **argv);
 int rp_cmd_export(int argc, char **argv);
+int rp_cmd_run(int argc, char **argv);
+int rp_cmd_status(int argc, char **argv);
 
 #endif

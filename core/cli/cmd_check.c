@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rp_daemon.h"
 #include "rp_loop.h"
 #include "rp_plugin.h"
 #include "rp_buf.h"
@@ -345,6 +346,32 @@ static void check_delivery(checker *k)
     rp_sinks_free(sinks);
 }
 
+/* Every configured source loads and accepts its options (nothing is
+ * contacted); a source's marketplace is one replyd knows. */
+static void check_sources(checker *k)
+{
+    const rp_config *cfg = k->cfg;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const rp_source_cfg *sc = &cfg->sources[i];
+        rp_error err;
+        if (rp_source_check(cfg, sc, &err) != RP_OK) {
+            printf("error: %s\n", err.msg);
+            k->errors++;
+            continue;
+        }
+        if (sc->marketplace && !rp_config_marketplace(cfg, sc->marketplace)) {
+            printf("error: source '%s': marketplace '%s' is not in marketplaces\n", sc->name,
+                   sc->marketplace);
+            k->errors++;
+            continue;
+        }
+        if (!k->quiet)
+            printf("ok: source '%s' (plugin %s%s%s), polled every %u s\n", sc->name, sc->plugin,
+                   sc->marketplace ? ", " : "", sc->marketplace ? sc->marketplace : "",
+                   sc->poll_seconds);
+    }
+}
+
 int rp_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -401,6 +428,7 @@ int rp_cmd_check(int argc, char **argv)
     check_templates(&k);
     check_references(&k);
     check_delivery(&k);
+    check_sources(&k);
     const rp_rule_tests *tests = rp_engine_tests(eng);
     for (size_t i = 0; i < tests->n; i++)
         run_test(&k, &tests->items[i]);

@@ -24,6 +24,9 @@ static void usage(FILE *out)
             "  send                     deliver the replies that are due (SMTP, webhook, file)\n"
             "  stats                    the 24-hour response figures; --alerts warns\n"
             "  export                   the message/response report for audits (CSV, JSON)\n"
+            "  run                      the daemon: fetch from the sources (IMAP, Maildir,\n"
+            "                           drop folder), store, send, alert; --once for cron\n"
+            "  status                   sources, backlog, approvals waiting, deadlines\n"
             "\n"
             "Global options:\n"
             "  -h, --help               this help; 'replyd COMMAND --help' for a command\n"
@@ -57,7 +60,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"process", rp_cmd_process}, {"check", rp_cmd_check}, {"queue", rp_cmd_queue},
-                {"send", rp_cmd_send},       {"stats", rp_cmd_stats}, {"export", rp_cmd_export}};
+                {"send", rp_cmd_send},       {"stats", rp_cmd_stats}, {"export", rp_cmd_export},
+                {"run", rp_cmd_run},         {"status", rp_cmd_status}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) {
             rp_mail_init();
