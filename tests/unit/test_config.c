@@ -1,5 +1,6 @@
 #include "rp_test.h"
 
+#include "plugin.h"
 #include "rp_config.h"
 
 static void test_defaults(void **st)
@@ -235,6 +236,72 @@ static void test_queue_delivery_loop_sla(void **st)
     rp_config_free(c);
 }
 
+static void test_sources_run_log(void **st)
+{
+    (void)st;
+    rp_config *c;
+    rp_error err;
+    assert_int_equal(rp_config_load_default(&c, &err), RP_OK);
+    assert_int_equal(c->nsources, 0); /* nothing is fetched until a source is named */
+    assert_int_equal(c->run_batch, 100);
+    assert_int_equal(c->alert_every_seconds, 300);
+    assert_int_equal(c->backoff_max_seconds, 900);
+    assert_int_equal(c->log_format, RP_LOG_LOGFMT);
+    assert_int_equal(c->log_level, RP_LOG_INFO);
+    rp_config_free(c);
+
+    const char *y = "sources:\n"
+                    "  amazon-de:\n"
+                    "    plugin: imap\n"
+                    "    marketplace: amazon.de\n"
+                    "    poll_seconds: 30\n"
+                    "    options: {url: 'imaps://imap.example.com/INBOX', after: move}\n"
+                    "  drop: {plugin: dropdir, options: {path: in}}\n"
+                    "run: {batch: 20, alert_every_seconds: 60}\n"
+                    "log: {format: json, level: debug}\n";
+    assert_int_equal(rp_config_parse(y, strlen(y), "t.yaml", "/etc/replyd", &c, &err), RP_OK);
+    assert_int_equal(c->nsources, 2);
+    const rp_source_cfg *s = rp_config_source(c, "amazon-de");
+    assert_non_null(s);
+    assert_string_equal(s->plugin, "imap");
+    assert_string_equal(s->marketplace, "amazon.de");
+    assert_int_equal(s->poll_seconds, 30);
+    assert_int_equal(s->nopts, 2);
+    assert_string_equal(s->keys[1], "after");
+    assert_string_equal(s->values[1], "move");
+    s = rp_config_source(c, "drop");
+    assert_non_null(s);
+    assert_null(s->marketplace);
+    assert_int_equal(s->poll_seconds, 60); /* default */
+    assert_null(rp_config_source(c, "nope"));
+    assert_int_equal(c->run_batch, 20);
+    assert_int_equal(c->alert_every_seconds, 60);
+    assert_int_equal(c->log_format, RP_LOG_JSON);
+    assert_int_equal(c->log_level, RP_LOG_DEBUG);
+    rp_config_free(c);
+
+    static const struct {
+        const char *yaml, *needle;
+    } bad[] = {
+        {"sources: {a: {plugin: imap, options: {password: x}}}\n", "secrets never"},
+        {"sources: {a: {options: {url: x}}}\n", "source 'a' needs a 'plugin'"},
+        {"sources: {a: {plugin: imap, interval: 5}}\n",
+         "unknown key in a source: interval (plugin, marketplace, poll_seconds, options)"},
+        {"sources: {a: {plugin: imap, poll_seconds: 0}}\n", "between 1 and 86400"},
+        {"sources: {'a b': {plugin: imap}}\n", "source names are"},
+        {"log: {format: xml}\n", "'format' must be one of: logfmt, json"},
+        {"log: {level: verbose}\n", "'level' must be one of: error, warn, info, debug"},
+        {"run: {batch: 0}\n", "between 1 and 10000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rp_error_clear(&err);
+        assert_int_equal(rp_config_parse(bad[i].yaml, strlen(bad[i].yaml), "b.yaml", NULL, &c, &err),
+                         RP_ECONFIG);
+        if (!strstr(err.msg, bad[i].needle))
+            fail_msg("'%s': got '%s'", bad[i].yaml, err.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_seller_settings),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_queue_delivery_loop_sla),
+        cmocka_unit_test(test_sources_run_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
