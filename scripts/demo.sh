@@ -3,8 +3,9 @@
 # configuration, rules and templates, and shows what replyd would do with the
 # bundled sample messages in examples/ (overnight, holiday and office-hours
 # cases in six languages) — first as a dry run, then stored in a queue in a
-# temporary folder and listed as an operator sees it. Nothing is sent: the
-# built-in configuration names no sink.
+# temporary folder and listed as an operator sees it; finally one round of the
+# daemon (replyd run --once) over the sample e-mails as a relay Maildir, with
+# the replies written to a preview file. Nothing is sent anywhere.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh build
@@ -22,3 +23,31 @@ echo "== replyd queue list --now 2026-11-28T09:00:00+01:00   (what waits for a h
 REPLYD_QUEUE="$q/queue.db" ./build/replyd queue list --now 2026-11-28T09:00:00+01:00
 echo "== replyd stats --now 2026-11-28T09:00:00+01:00" >&2
 REPLYD_QUEUE="$q/queue.db" ./build/replyd stats --now 2026-11-28T09:00:00+01:00
+# The daemon, one round: the sample e-mails as a relay Maildir, the built-in
+# configuration plus a source and a preview sink (a file instead of SMTP).
+mkdir -p "$q/Maildir/new" "$q/Maildir/cur" "$q/Maildir/tmp"
+cp examples/mail/*.eml "$q/Maildir/new/"
+cat > "$q/run.yaml" <<YAML
+queue: { path: run-queue.db }
+marketplaces:
+  amazon.com:   { sender: shop-us@seller.example }
+  amazon.co.uk: { sender: shop-uk@seller.example }
+  amazon.de:    { sender: shop-de@seller.example }
+  amazon.fr:    { sender: shop-fr@seller.example }
+  amazon.it:    { sender: shop-it@seller.example }
+  amazon.es:    { sender: shop-es@seller.example }
+  amazon.co.jp: { sender: shop-jp@seller.example }
+sources:
+  relay: { plugin: maildir, options: { path: Maildir } }
+delivery:
+  sink: preview
+  sinks:
+    preview: { plugin: file, options: { path: outbox.jsonl } }
+YAML
+echo 2026-11-28T03:00:00+01:00 > "$q/clock"
+echo "== replyd run --once   (examples/mail/ as a Maildir, Saturday 03:00 Berlin; replies go to a file)" >&2
+./build/replyd run --once --config "$q/run.yaml" --clock-file "$q/clock" 2>&1 |
+  grep -E 'event=(stored|sent|failed)' | sed 's/^ts=[^ ]* //'
+echo "== $(wc -l < "$q/outbox.jsonl" | tr -d ' ') acknowledgements written to the preview file; the Maildir's new/ now holds $(ls "$q/Maildir/new" | wc -l | tr -d ' ') messages" >&2
+echo "== replyd status --now 2026-11-28T03:05:00+01:00" >&2
+./build/replyd status --config "$q/run.yaml" --now 2026-11-28T03:05:00+01:00 || true
