@@ -289,7 +289,8 @@ static void *src_thread(void *arg)
         s->last_result = worst;
         if (failed) {
             s->st.failures++;
-            snprintf(s->last_error, sizeof s->last_error, "%s%s%s",
+            /* the plugin's reasons, cut to fit (they are one line each) */
+            snprintf(s->last_error, sizeof s->last_error, "%.250s%s%.250s",
                      r != RP_SOURCE_OK ? (detail[0] ? detail : "poll failed") : "",
                      r != RP_SOURCE_OK && a != RP_SOURCE_OK ? "; " : "",
                      a != RP_SOURCE_OK ? (adetail[0] ? adetail : "acknowledging failed") : "");
