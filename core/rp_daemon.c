@@ -718,18 +718,17 @@ static void check_alerts(rp_daemon *d)
         rp_log_event(d->log, RP_LOG_ERROR, "queue_error", "error", err.msg, NULL);
         d->fatal = true;
     }
-    /* each alert is one logfmt line of rp_sla_alerts: keep it whole */
+    /* each alert is one logfmt line of rp_sla_alerts: its pairs become the event's fields */
     for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
         /* rp_sla_alerts writes "level=warn alert=KIND key=value..." from the
-         * queue's figures (ids, marketplaces, intents, times): no buyer data */
-        const char *body = line;
-        if (strncmp(body, "level=", 6) == 0 && strchr(body, ' '))
-            body = strchr(body, ' ') + 1;
-        if (*body)
-            rp_log_event(d->log, RP_LOG_WARN, "sla_alert", "!alert", body, NULL);
+         * queue's figures (ids, marketplaces, intents, times); a failed
+         * delivery adds the sink's answer as error= */
+        static const char *const free_text[] = {"error", "msg", NULL};
+        if (*line)
+            rp_log_logfmt(d->log, "sla_alert", line, free_text);
         if (!nl)
             break;
     }

@@ -111,10 +111,18 @@ static rp_status put(rp_buf *b, rp_log_format f, bool first, const char *key, co
     return st;
 }
 
-void rp_log_event(rp_log *l, int level, const char *event, ...)
+/* One field of an event line. */
+typedef struct field {
+    const char *key;
+    const char *val;
+    size_t len;
+    int kind; /* 0 text (redacted), 1 number, 2 replyd's own text (not redacted) */
+} field;
+
+#define MAX_FIELDS 40
+
+static void emit(rp_log *l, int level, const char *event, const field *fs, size_t n)
 {
-    if (!l || !rp_log_enabled(l, level))
-        return;
     pthread_mutex_lock(&l->lock);
     rp_log_format f = l->format;
     pthread_mutex_unlock(&l->lock);
@@ -136,28 +144,23 @@ void rp_log_event(rp_log *l, int level, const char *event, ...)
         st = put(&b, f, false, "level", lv, strlen(lv), false);
     if (st == RP_OK)
         st = put(&b, f, false, "event", event, strlen(event), false);
-    va_list ap;
-    va_start(ap, event);
-    for (const char *key; st == RP_OK && (key = va_arg(ap, const char *)) != NULL;) {
-        if (key[0] == '#') {
-            char num[32];
-            int n = snprintf(num, sizeof num, "%lld", (long long)va_arg(ap, int64_t));
-            st = put(&b, f, false, key + 1, num, (size_t)n, true);
-            continue;
-        }
-        const char *v = va_arg(ap, const char *);
-        if (!v)
-            continue;
-        if (key[0] == '!') { /* replyd's own words and figures: not redacted */
-            st = put(&b, f, false, key + 1, v, strlen(v), false);
+    for (size_t i = 0; st == RP_OK && i < n; i++) {
+        if (fs[i].kind != 0) {
+            st = put(&b, f, false, fs[i].key, fs[i].val, fs[i].len, fs[i].kind == 1);
             continue;
         }
         red.len = 0;
-        st = rp_redact(v, &red);
+        /* rp_redact wants a NUL-terminated text */
+        rp_buf tmp = {0};
+        st = rp_buf_append(&tmp, fs[i].val, fs[i].len);
         if (st == RP_OK)
-            st = put(&b, f, false, key, red.data ? red.data : "", red.len, false);
+            st = rp_buf_append_char(&tmp, '\0');
+        if (st == RP_OK)
+            st = rp_redact(tmp.data, &red);
+        rp_buf_free(&tmp);
+        if (st == RP_OK)
+            st = put(&b, f, false, fs[i].key, red.data ? red.data : "", red.len, false);
     }
-    va_end(ap);
     if (st == RP_OK && f == RP_LOG_JSON)
         st = rp_buf_append_char(&b, '}');
     if (st == RP_OK)
@@ -168,4 +171,111 @@ void rp_log_event(rp_log *l, int level, const char *event, ...)
     pthread_mutex_unlock(&l->lock);
     rp_buf_free(&b);
     rp_buf_free(&red);
+}
+
+void rp_log_event(rp_log *l, int level, const char *event, ...)
+{
+    if (!l || !rp_log_enabled(l, level))
+        return;
+    field fs[MAX_FIELDS];
+    char nums[MAX_FIELDS][24];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, event);
+    for (const char *key; (key = va_arg(ap, const char *)) != NULL;) {
+        if (key[0] == '#') {
+            int64_t v = va_arg(ap, int64_t);
+            if (n == MAX_FIELDS)
+                continue;
+            int len = snprintf(nums[n], sizeof nums[n], "%lld", (long long)v);
+            fs[n] = (field){key + 1, nums[n], (size_t)len, 1};
+            n++;
+            continue;
+        }
+        const char *v = va_arg(ap, const char *);
+        if (!v || n == MAX_FIELDS)
+            continue;
+        fs[n] = key[0] == '!' ? (field){key + 1, v, strlen(v), 2} : (field){key, v, strlen(v), 0};
+        n++;
+    }
+    va_end(ap);
+    emit(l, level, event, fs, n);
+}
+
+/* Parse one logfmt value at *p (bare or "quoted" with \" \\ \n escapes) into
+ * out; advances *p. */
+static rp_status parse_value(const char **p, rp_buf *out)
+{
+    const char *s = *p;
+    rp_status st = RP_OK;
+    if (*s != '"') {
+        while (*s && *s != ' ' && st == RP_OK)
+            st = rp_buf_append_char(out, *s++);
+    } else {
+        for (s++; *s && *s != '"' && st == RP_OK; s++) {
+            if (*s == '\\' && s[1]) {
+                s++;
+                st = rp_buf_append_char(out, *s == 'n' ? '\n' : *s);
+            } else
+                st = rp_buf_append_char(out, *s);
+        }
+        if (*s == '"')
+            s++;
+    }
+    *p = s;
+    return st;
+}
+
+void rp_log_logfmt(rp_log *l, const char *event, const char *line,
+                   const char *const *free_text_keys)
+{
+    if (!l || !line)
+        return;
+    field fs[MAX_FIELDS] = {{0}};
+    rp_buf vals[MAX_FIELDS];
+    char keys[MAX_FIELDS][32];
+    size_t n = 0;
+    int level = RP_LOG_INFO;
+    rp_status st = RP_OK;
+    for (const char *p = line; *p && st == RP_OK;) {
+        while (*p == ' ')
+            p++;
+        const char *eq = strchr(p, '=');
+        const char *sp = strchr(p, ' ');
+        if (!*p || !eq || (sp && sp < eq))
+            break; /* not a key=value pair: stop, keep what was read */
+        size_t kl = (size_t)(eq - p);
+        rp_buf v = {0};
+        p = eq + 1;
+        st = parse_value(&p, &v);
+        if (st != RP_OK) {
+            rp_buf_free(&v);
+            break;
+        }
+        if (kl == 5 && strncmp(eq - 5, "level", 5) == 0) {
+            for (int i = 0; i < 4; i++)
+                if (v.len && strncmp(v.data, level_names[i], v.len) == 0 &&
+                    strlen(level_names[i]) == v.len)
+                    level = i;
+            rp_buf_free(&v);
+            continue;
+        }
+        if (n == MAX_FIELDS || kl == 0 || kl >= sizeof keys[0]) {
+            rp_buf_free(&v);
+            continue;
+        }
+        memcpy(keys[n], eq - kl, kl);
+        keys[n][kl] = '\0';
+        int kind = 2;
+        for (size_t i = 0; free_text_keys && free_text_keys[i]; i++)
+            if (strcmp(keys[n], free_text_keys[i]) == 0)
+                kind = 0;
+        vals[n] = v;
+        fs[n] = (field){keys[n], v.data ? v.data : "", v.len, kind};
+        n++;
+    }
+    if (rp_log_enabled(l, level))
+        emit(l, level, event, fs, n);
+    for (size_t i = 0; i < n; i++)
+        rp_buf_free(&vals[i]);
 }

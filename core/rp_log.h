@@ -41,4 +41,12 @@ unsigned long rp_log_write_errors(rp_log *l);
  * Keys are plain words; values are quoted as needed. */
 void rp_log_event(rp_log *l, int level, const char *event, ...);
 
+/* Log a line replyd composed in logfmt ("level=warn alert=deadline_near
+ * inbound=42 ...", values bare or quoted) as the event's own fields: its
+ * level= pair sets the level, the other pairs become fields. Values of the
+ * keys listed in free_text_keys (NULL-terminated; e.g. "error", a remote
+ * server's answer) are redacted; the rest are replyd's own figures. */
+void rp_log_logfmt(rp_log *l, const char *event, const char *line,
+                   const char *const *free_text_keys);
+
 #endif

@@ -46,6 +46,8 @@ static void host_log(void *ctx, int level, const char *msg)
         s->log_fn(s->log_ctx, level, msg ? msg : "");
         return;
     }
+    if (level >= RP_LOG_DEBUG)
+        return; /* the command-line tools show what matters to an operator */
     static const char *const names[] = {"error", "warning", "info", "debug"};
     rp_buf b = {0};
     if (rp_redact(msg ? msg : "", &b) == RP_OK && rp_buf_append_char(&b, '\0') == RP_OK)
