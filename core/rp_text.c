@@ -337,6 +337,22 @@ out:
     return rc;
 }
 
+/* At a line break p[i] (CR or LF): does only white space stand between it
+ * and the next line break (a blank line), or does the text end here? */
+static bool blank_line_follows(const unsigned char *p, size_t i, size_t len)
+{
+    size_t j = i + 1;
+    if (p[i] == '\r' && j < len && p[j] == '\n')
+        j++; /* CRLF is one line break */
+    for (; j < len; j++) {
+        if (p[j] == '\n' || p[j] == '\r')
+            return true;
+        if (p[j] != ' ' && p[j] != '\t')
+            return false;
+    }
+    return true;
+}
+
 rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
 {
     fold_state st = {.out = out, .last_space = false, .last_boundary = false, .prev_latin = false};
@@ -354,6 +370,15 @@ rp_status rp_text_fold(const char *s, size_t len, rp_buf *out)
                 st.last_space = st.last_boundary = false;
                 out->data[out->len++] = f;
                 st.prev_latin = f >= 'a';
+            } else if (f == '\n' && (c == '\n' || c == '\r') && !blank_line_follows(p, i, len)) {
+                /* a line break inside a paragraph is how mail wraps its lines
+                 * ("preparing\nfor shipment"): a space; a blank line, like
+                 * clause punctuation, ends the clause */
+                if (!st.last_space) {
+                    st.last_space = true;
+                    out->data[out->len++] = ' ';
+                }
+                st.prev_latin = false;
             } else if (f == '\n') {
                 out->data[out->len] = '\0';
                 rc = emit_boundary(&st);

@@ -32,6 +32,20 @@ static void test_ascii(void **st)
     ASSERT_FOLD("114-3390217-8843106", " 114 3390217 8843106 ");
 }
 
+/* Mail wraps lines at about 72 columns: a line break inside a paragraph is a
+ * space (a phrase may continue on the next line); a blank line ends the
+ * clause like punctuation does. */
+static void test_line_breaks(void **st)
+{
+    (void)st;
+    ASSERT_FOLD("still says preparing\nfor shipment", " still says preparing for shipment ");
+    ASSERT_FOLD("preparing\r\nfor shipment", " preparing for shipment ");
+    ASSERT_FOLD("I did not\n  receive it", " i did not receive it ");
+    ASSERT_FOLD("Hello\n\nnot received", " hello \n not received ");
+    ASSERT_FOLD("Hello\r\n \r\nnot received", " hello \n not received ");
+    ASSERT_FOLD("the end\n", " the end \n ");
+}
+
 static void test_accents_and_case(void **st)
 {
     (void)st;
@@ -152,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii),
+        cmocka_unit_test(test_line_breaks),
         cmocka_unit_test(test_accents_and_case),
         cmocka_unit_test(test_nfkc_and_japanese),
         cmocka_unit_test(test_invalid_utf8_is_separator),
