@@ -1,7 +1,8 @@
 #!/bin/sh
-# replyd run without network servers: a Maildir source and a JSON Lines drop
+# replyd run without mail servers: a Maildir source and a JSON Lines drop
 # folder, the file sink. Checks --once, acknowledgement only after storing,
-# unreadable input, a failing source beside a working one, the logs (JSON,
+# unreadable input, a failing source beside a working one, an IMAP server that
+# accepts connections and never answers beside a working one, the logs (JSON,
 # redacted), SIGHUP with a broken and a good configuration, SIGTERM in the
 # middle of a large batch, kill -9 and restart (every message stored exactly
 # once), the clock file, and replyd status.
@@ -13,8 +14,10 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 T=$(mktemp -d)
 dpid=""
+stallpid=""
 cleanup() {
   [ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+  [ -n "$stallpid" ] && kill "$stallpid" 2>/dev/null
   rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -159,6 +162,52 @@ else
   expect "the working source still delivered" eq "$(sql "SELECT count(*) FROM inbound WHERE msg_id LIKE 'side-%'")" 5
   expect "the failure is logged" grep -q '"event":"poll_failed","source":"gone"' side.log
 fi
+
+# --- a stalled IMAP server holds up only its own source -------------------------------------
+# a TCP server that accepts and never says a word (no IMAP greeting)
+"$PY" -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)' stall.port &
+stallpid=$!
+wait_for 10 test -s stall.port
+cat "$T/base.yaml" > stall.yaml
+cat >> stall.yaml <<YAML
+sources:
+  stalled:
+    plugin: imap
+    marketplace: amazon.com
+    poll_seconds: 1
+    options: { url: "imap://127.0.0.1:$(cat stall.port)/INBOX", tls: none, username: relay,
+               password_env: STALL_PASSWORD, timeout_ms: "60000", connect_timeout_ms: "60000" }
+  relay-de:
+    plugin: maildir
+    marketplace: amazon.de
+    poll_seconds: 1
+    options: { path: Maildir }
+YAML
+STALL_PASSWORD=x "$R" run --config stall.yaml 2> stall.log &
+dpid=$!
+wait_for 10 grep -q '"event":"started"' stall.log
+sleep 1
+# a copy of a stored message with a new Message-ID
+sed 's/^Message-ID: <\(.*\)>/Message-ID: <stall-\1>/' "$SRC/examples/mail/de-return-label.eml" > Maildir/new/stall-de
+expect "while one IMAP server hangs, the Maildir's message is stored within seconds" \
+  wait_for 5 grep -q '"ref":"new/stall-de"' stall.log
+start=$(date +%s)
+kill -TERM $dpid
+rc=0
+wait $dpid || rc=$?
+dpid=""
+took=$(($(date +%s) - start))
+expect "SIGTERM interrupts the hanging connection: exit 0 within 5 s (took ${took}s)" \
+  sh -c "[ $rc = 0 ] && [ $took -le 5 ]"
+kill $stallpid 2>/dev/null || true
+stallpid=""
 
 # --- the daemon: SIGHUP, SIGTERM ----------------------------------------------------------
 rm -f clock
