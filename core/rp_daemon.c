@@ -740,6 +740,23 @@ static void check_alerts(rp_daemon *d)
                      (int64_t)counts.failed, NULL);
 }
 
+/* queue.retention_days: buyer texts and addresses go, figures stay. */
+static void purge_old(rp_daemon *d)
+{
+    int64_t now = now_s(d);
+    unsigned n = 0;
+    rp_error err;
+    if (rp_queue_purge(d->q, now - (int64_t)d->g->cfg->retention_days * 86400, now, &n, &err) !=
+        RP_OK) {
+        rp_log_event(d->log, RP_LOG_ERROR, "queue_error", "error", err.msg, NULL);
+        d->fatal = true;
+        return;
+    }
+    if (n)
+        rp_log_event(d->log, RP_LOG_INFO, "purged", "#messages", (int64_t)n, "#retention_days",
+                     (int64_t)d->g->cfg->retention_days, NULL);
+}
+
 static void recover_sends(rp_daemon *d)
 {
     if (!d->g->dlv)
@@ -827,7 +844,7 @@ static bool any_source_failed(rp_daemon *d)
 
 static int main_loop(rp_daemon *d)
 {
-    int64_t next_alert = mono_ms();
+    int64_t next_alert = mono_ms(), next_purge = mono_ms();
     for (;;) {
         /* 1. signals */
         struct signalfd_siginfo si;
@@ -856,6 +873,11 @@ static int main_loop(rp_daemon *d)
             check_alerts(d);
             next_alert = mono_ms() + (int64_t)d->g->cfg->alert_every_seconds * 1000;
         }
+        /* 5. retention, once a day (and at start) */
+        if (!d->o->once && mono_ms() >= next_purge) {
+            purge_old(d);
+            next_purge = mono_ms() + 86400 * 1000;
+        }
         if (d->fatal)
             break;
         if (d->o->once && all_sources_finished(d)) {
@@ -867,7 +889,7 @@ static int main_loop(rp_daemon *d)
         }
         if (sent == SEND_PER_ROUND)
             continue; /* more may be due: look at signals and intake, then go on */
-        /* 5. wait for a source, a signal, the next due reply or the next alert check */
+        /* 6. wait for a source, a signal, the next due reply or the next alert check */
         int64_t wait_ms = next_alert - mono_ms();
         if (d->g->dlv) {
             int64_t due;

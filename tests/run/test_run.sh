@@ -234,6 +234,20 @@ dpid=""
 expect "SIGTERM: exit 0" eq "$rc" 0
 expect "SIGTERM: logged" grep -q 'event=stopped' daemon.log
 
+# --- retention: the daemon purges old texts at start -----------------------------------------
+sed 's/^queue:$/queue:\n  retention_days: 30/' good.yaml > purge.yaml
+grep -q 'retention_days: 30' purge.yaml
+echo 2027-06-01T12:00:00Z > clock
+"$R" run --config purge.yaml --clock-file clock 2> purge.log &
+dpid=$!
+expect "old messages' texts are purged when the daemon starts" wait_for 10 grep -q '"event":"purged"' purge.log
+kill -TERM $dpid
+wait $dpid || true
+dpid=""
+rm -f clock
+expect "...their buyer addresses and texts are gone, the rows stay" \
+  eq "$(sql "SELECT count(*) FROM inbound WHERE buyer IS NOT NULL OR body IS NOT NULL")/$(sql "SELECT count(*) > 0 FROM inbound")" "0/1"
+
 # --- SIGTERM in the middle of a large batch, then kill -9: nothing lost, nothing twice ------
 "$PY" "$SRC/tests/queue/gen_messages.py" 3000 --prefix big --out drop/big.jsonl
 before=$(sql 'SELECT count(*) FROM inbound')
