@@ -20,6 +20,14 @@
 
 /* The configuration at path, or the built-in one when path is NULL. */
 rp_status rp_cli_load_config(const char *path, rp_config **cfg, rp_error *err);
+/* After the options of `replyd CMD`: non-zero (the reason on standard
+ * error) when an argument is left over. */
+int rp_cli_no_args(const char *cmd, int argc, char **argv);
+/* After the options of `replyd CMD`: refuse an argument left over (when
+ * no_args), then load the configuration. On failure the reason is on standard
+ * error ("replyd CMD: ...") and the result is NULL: exit with RP_EXIT_USAGE. */
+rp_config *rp_cli_setup(const char *cmd, const char *config_path, int argc, char **argv,
+                        bool no_args);
 /* The id a message is reported under: its own, else where it came from. */
 const char *rp_cli_message_id(const rp_message *m);
 /* The error text for a message that could not be read (m may be NULL),

@@ -1,6 +1,7 @@
 /* cli_common.c — pieces every command of the front end shares. */
 #include <errno.h>
 #include <pwd.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,28 @@ int rp_cli_flush(rp_buf *out)
     int bad = out->len && fwrite(out->data, 1, out->len, stdout) != out->len;
     rp_buf_reset(out);
     return bad;
+}
+
+int rp_cli_no_args(const char *cmd, int argc, char **argv)
+{
+    if (optind >= argc)
+        return 0;
+    fprintf(stderr, "replyd %s: unexpected argument '%s'\n", cmd, argv[optind]);
+    return 1;
+}
+
+rp_config *rp_cli_setup(const char *cmd, const char *config_path, int argc, char **argv,
+                        bool no_args)
+{
+    if (no_args && rp_cli_no_args(cmd, argc, argv))
+        return NULL;
+    rp_error err;
+    rp_config *cfg = NULL;
+    if (rp_cli_load_config(config_path, &cfg, &err) != RP_OK) {
+        fprintf(stderr, "replyd %s: configuration: %s\n", cmd, err.msg);
+        return NULL;
+    }
+    return cfg;
 }
 
 rp_status rp_cli_open_queue(const rp_config *cfg, const char *path, bool read_only,

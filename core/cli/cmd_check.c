@@ -397,10 +397,8 @@ int rp_cmd_check(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd check: unexpected argument '%s'\n", argv[optind]);
+    if (rp_cli_no_args("check", argc, argv))
         return RP_EXIT_USAGE;
-    }
     rp_error err;
     rp_config *cfg = NULL;
     rp_status st = rp_cli_load_config(config_path, &cfg, &err);

@@ -141,10 +141,8 @@ int rp_cmd_export(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd export: unexpected argument '%s'\n", argv[optind]);
+    if (rp_cli_no_args("export", argc, argv))
         return RP_EXIT_USAGE;
-    }
     if (days && (has_since || has_until)) {
         fprintf(stderr, "replyd export: use either --days or --since/--until\n");
         return RP_EXIT_USAGE;
@@ -166,13 +164,11 @@ int rp_cmd_export(int argc, char **argv)
         o.until = now + 1;
     }
 
-    rp_error err;
-    rp_config *cfg = NULL;
-    rp_status st = rp_cli_load_config(config_path, &cfg, &err);
-    if (st != RP_OK) {
-        fprintf(stderr, "replyd export: configuration: %s\n", err.msg);
+    rp_config *cfg = rp_cli_setup("export", config_path, argc, argv, false);
+    if (!cfg)
         return RP_EXIT_USAGE;
-    }
+    rp_error err;
+    rp_status st;
     rp_queue *q = NULL;
     if ((st = rp_cli_open_queue(cfg, queue_path, true, &q, &err)) != RP_OK) {
         fprintf(stderr, "replyd export: %s\n", err.msg);

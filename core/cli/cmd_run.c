@@ -99,16 +99,10 @@ int rp_cmd_run(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd run: unexpected argument '%s'\n", argv[optind]);
+    rp_config *cfg = rp_cli_setup("run", o.config_path, argc, argv, true);
+    if (!cfg)
         return RP_EXIT_USAGE;
-    }
     rp_error err;
-    rp_config *cfg = NULL;
-    if (rp_cli_load_config(o.config_path, &cfg, &err) != RP_OK) {
-        fprintf(stderr, "replyd run: configuration: %s\n", err.msg);
-        return RP_EXIT_USAGE;
-    }
     if (rp_cli_open_queue(cfg, queue_path, false, &o.queue, &err) != RP_OK) {
         fprintf(stderr, "replyd run: %s\n", err.msg);
         rp_config_free(cfg);

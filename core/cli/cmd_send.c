@@ -119,16 +119,10 @@ int rp_cmd_send(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd send: unexpected argument '%s'\n", argv[optind]);
+    rp_config *cfg = rp_cli_setup("send", config_path, argc, argv, true);
+    if (!cfg)
         return RP_EXIT_USAGE;
-    }
     rp_error err;
-    rp_config *cfg = NULL;
-    if (rp_cli_load_config(config_path, &cfg, &err) != RP_OK) {
-        fprintf(stderr, "replyd send: configuration: %s\n", err.msg);
-        return RP_EXIT_USAGE;
-    }
     if (!sink_name)
         sink_name = cfg->sink;
     if (!sink_name) {

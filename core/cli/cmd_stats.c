@@ -120,20 +120,16 @@ int rp_cmd_stats(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd stats: unexpected argument '%s'\n", argv[optind]);
+    if (rp_cli_no_args("stats", argc, argv))
         return RP_EXIT_USAGE;
-    }
     if (output == OUT_NONE && !alerts)
         output = OUT_TEXT;
 
-    rp_error err;
-    rp_config *cfg = NULL;
-    rp_status st = rp_cli_load_config(config_path, &cfg, &err);
-    if (st != RP_OK) {
-        fprintf(stderr, "replyd stats: configuration: %s\n", err.msg);
+    rp_config *cfg = rp_cli_setup("stats", config_path, argc, argv, false);
+    if (!cfg)
         return RP_EXIT_USAGE;
-    }
+    rp_error err;
+    rp_status st;
     rp_queue *q = NULL;
     /* the alerts table needs a writable queue */
     if ((st = rp_cli_open_queue(cfg, queue_path, !alerts, &q, &err)) != RP_OK) {

@@ -208,16 +208,10 @@ int rp_cmd_status(int argc, char **argv)
             return RP_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "replyd status: unexpected argument '%s'\n", argv[optind]);
+    rp_config *cfg = rp_cli_setup("status", config_path, argc, argv, true);
+    if (!cfg)
         return RP_EXIT_USAGE;
-    }
     rp_error err;
-    rp_config *cfg = NULL;
-    if (rp_cli_load_config(config_path, &cfg, &err) != RP_OK) {
-        fprintf(stderr, "replyd status: configuration: %s\n", err.msg);
-        return RP_EXIT_USAGE;
-    }
     rp_queue *q = NULL;
     if (rp_cli_open_queue(cfg, queue_path, true, &q, &err) != RP_OK) {
         fprintf(stderr, "replyd status: %s\n", err.msg);
