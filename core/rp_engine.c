@@ -301,6 +301,8 @@ static rp_status build_rules(rp_engine *e, rp_error *err)
             if ((st = load_rule_text(e, (const char *)f->data, f->len, f->name, err)) != RP_OK)
                 return st;
         }
+        for (size_t i = 0; i < e->tests.n; i++)
+            e->tests.items[i].builtin = true;
     }
     for (size_t i = 0; i < e->cfg->nrule_paths; i++)
         if ((st = load_rule_path(e, e->cfg->rule_paths[i], err)) != RP_OK)

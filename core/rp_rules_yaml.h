@@ -41,6 +41,8 @@ typedef struct rp_rule_test {
     bool check_templates;
     int expect_no_reply;    /* -1 unchecked, 0, 1 */
     int expect_high_risk;   /* -1, 0, 1 */
+    bool builtin;           /* carried by the built-in rules: written for the
+                             * built-in calendar (business hours, holidays) */
 } rp_rule_test;
 
 typedef struct rp_rule_tests {

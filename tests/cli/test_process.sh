@@ -228,6 +228,14 @@ Y
 "$REPLYD" check --config "$T/shop/replyd.yaml" >"$T/check5.out" 2>&1
 check "a failing example case exits 1" test $? -eq 1
 check "and says what was expected and what happened" grep -q "expected actions \[auto_send\], got \[approve\]" "$T/check5.out"
+# the built-in rules' cases assume the built-in calendar: a seller without
+# holidays gets a note for the Christmas case, not a failure
+mkdir -p "$T/noholidays"
+printf 'holidays: []\n' >"$T/noholidays/replyd.yaml"
+"$REPLYD" check --config "$T/noholidays/replyd.yaml" >"$T/check6.out" 2>&1
+check "a seller's own calendar: the built-in Christmas case is a note (exit 0)" test $? -eq 0
+check "and the note says why" grep -q "^note: with this configuration's business hours and holidays, test 'Japanese return request on Christmas Day" "$T/check6.out"
+check "and it is not also reported as passing" sh -c "! grep -q \"ok: test 'Japanese return request on Christmas Day\" '$T/check6.out'"
 
 # example cases see the message as process does: the order id from the subject
 mkdir -p "$T/oid/rules"
