@@ -1057,7 +1057,7 @@ static rp_config *new_defaults(void)
     c->sla_hours = 24;
     c->warn_hours_before = 4;
     c->rate_warn = 0.90;
-    c->run_batch = 100;
+    c->run_batch = 500;
     c->alert_every_seconds = 300;
     c->backoff_max_seconds = 900;
     c->log_format = RP_LOG_LOGFMT;

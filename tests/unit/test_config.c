@@ -243,7 +243,7 @@ static void test_sources_run_log(void **st)
     rp_error err;
     assert_int_equal(rp_config_load_default(&c, &err), RP_OK);
     assert_int_equal(c->nsources, 0); /* nothing is fetched until a source is named */
-    assert_int_equal(c->run_batch, 100);
+    assert_int_equal(c->run_batch, 500);
     assert_int_equal(c->alert_every_seconds, 300);
     assert_int_equal(c->backoff_max_seconds, 900);
     assert_int_equal(c->log_format, RP_LOG_LOGFMT);
