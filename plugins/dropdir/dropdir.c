@@ -29,12 +29,10 @@
  * come back as the plugin ABI says: a return value and one line of text that
  * names files and line numbers, never a line's content.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +42,7 @@
 
 #include "dropdir_state.h"
 #include "plugin.h"
+#include "plugin_util.h"
 
 #define RP_DROPDIR_DEFAULT_MAX_LINE (1024u * 1024u)
 #define RP_DROPDIR_DEFAULT_SCAN_LIMIT 1000u
@@ -72,9 +71,9 @@ typedef struct rp_dropdir {
     rp_dropdir_state saved;
     bool have_saved;
     /* the listing: matching names, sorted, at most scan_limit */
-    char **list;
-    size_t list_n, cursor;
-    bool listed, truncated;
+    rp_pu_names list;
+    size_t cursor;
+    bool listed;
     /* the current file */
     int fd; /* -1: none */
     char *name;
@@ -101,37 +100,6 @@ typedef struct rp_dropdir {
     uint32_t gen;
 } rp_dropdir;
 
-static void rp_dropdir_msg(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_dropdir_msg(char *buf, size_t size, const char *fmt, ...)
-{
-    if (!buf || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        buf[0] = 0;
-}
-
-static void rp_dropdir_log(const rp_dropdir *d, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_dropdir_log(const rp_dropdir *d, int level, const char *fmt, ...)
-{
-    if (!d->host || !d->host->log)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n >= 0)
-        d->host->log(d->host->ctx, level, line);
-}
-
 static void rp_dropdir_save(rp_dropdir *d, const char *text)
 {
     if (d->host && d->host->save_state)
@@ -140,12 +108,9 @@ static void rp_dropdir_save(rp_dropdir *d, const char *text)
 
 static void rp_dropdir_free_list(rp_dropdir *d)
 {
-    for (size_t i = 0; i < d->list_n; i++)
-        free(d->list[i]);
-    free(d->list);
-    d->list = NULL;
-    d->list_n = d->cursor = 0;
-    d->listed = d->truncated = false;
+    rp_pu_names_free(&d->list);
+    d->cursor = 0;
+    d->listed = false;
 }
 
 static void rp_dropdir_drop_file(rp_dropdir *d)
@@ -175,67 +140,12 @@ static void rp_dropdir_close(void *instance)
     free(d);
 }
 
-static char *rp_dropdir_join(const char *a, const char *b)
-{
-    size_t need = strlen(a) + 1 + strlen(b) + 1;
-    char *out = malloc(need);
-    if (out)
-        snprintf(out, need, "%s/%s", a, b);
-    return out;
-}
-
-static char *rp_dropdir_resolve(const char *base, const char *path)
-{
-    char *out = (path[0] != '/' && base && base[0]) ? rp_dropdir_join(base, path) : strdup(path);
-    if (!out)
-        return NULL;
-    size_t len = strlen(out);
-    while (len > 1 && out[len - 1] == '/')
-        out[--len] = '\0';
-    return out;
-}
-
 /* path = dir/[prefix]name[suffix]; 0, or -1 when it does not fit */
 static int rp_dropdir_path(char *path, size_t size, const char *dir, const char *prefix,
                            const char *name, const char *suffix)
 {
     int n = snprintf(path, size, "%s/%s%s%s", dir, prefix, name, suffix);
     return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-static int rp_dropdir_size_opt(const char *key, const char *v, size_t lo, size_t hi, size_t *out,
-                               char *err, size_t errsize)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
-    if (!end || *end || errno || x < lo || x > hi) {
-        rp_dropdir_msg(err, errsize, "dropdir: option '%s' must be a whole number from %zu to %zu",
-                       key, lo, hi);
-        return -1;
-    }
-    *out = (size_t)x;
-    return 0;
-}
-
-/* A folder the plugin changes: it exists, is a folder, can be listed and
- * changed. */
-static int rp_dropdir_check_dir(const char *path, const char *what, char *err, size_t errsize)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        rp_dropdir_msg(err, errsize, "dropdir: %s %s: %s", what, path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        rp_dropdir_msg(err, errsize, "dropdir: %s %s is not a folder", what, path);
-        return -1;
-    }
-    if (access(path, R_OK | W_OK | X_OK) != 0) {
-        rp_dropdir_msg(err, errsize, "dropdir: %s %s: %s", what, path, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 /* done/ exists (created when missing unless only checking) on the folder's
@@ -247,22 +157,22 @@ static int rp_dropdir_ensure_done(rp_dropdir *d, bool create, char *err, size_t 
         if (errno != ENOENT || !create) {
             if (errno == ENOENT)
                 return 0; /* check only: it will be created in the folder */
-            rp_dropdir_msg(err, errsize, "dropdir: %s: %s", d->done_dir, strerror(errno));
+            rp_pu_msg(err, errsize, "dropdir: %s: %s", d->done_dir, strerror(errno));
             return -1;
         }
         if (mkdir(d->done_dir, 0700) != 0 && errno != EEXIST) {
-            rp_dropdir_msg(err, errsize, "dropdir: cannot create %s: %s", d->done_dir,
-                           strerror(errno));
+            rp_pu_msg(err, errsize, "dropdir: cannot create %s: %s", d->done_dir,
+                      strerror(errno));
             return -1;
         }
     }
-    if (rp_dropdir_check_dir(d->done_dir, "folder", err, errsize) != 0)
+    if (rp_pu_check_dir("dropdir", "folder", d->done_dir, err, errsize) != 0)
         return -1;
     if (stat(d->done_dir, &st) != 0 || stat(d->root, &rst) != 0 || st.st_dev != rst.st_dev) {
-        rp_dropdir_msg(err, errsize,
-                       "dropdir: %s must be on the same file system as %s (files are moved by "
-                       "renaming)",
-                       d->done_dir, d->root);
+        rp_pu_msg(err, errsize,
+                  "dropdir: %s must be on the same file system as %s (files are moved by "
+                  "renaming)",
+                  d->done_dir, d->root);
         return -1;
     }
     return 0;
@@ -271,38 +181,16 @@ static int rp_dropdir_ensure_done(rp_dropdir *d, bool create, char *err, size_t 
 static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *opts, size_t nopts,
                            const char *state, void **instance, char *err, size_t errsize)
 {
-    const char *path = NULL, *after = NULL, *pattern = NULL, *max_line = NULL,
-               *scan_limit = NULL;
+    static const char *const known[] = {"path",           "after",      "pattern",
+                                        "max_line_bytes", "scan_limit", NULL};
+    const char *val[5];
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        const char *v = opts[i].value ? opts[i].value : "";
-        const char **slot = NULL;
-        if (strcmp(k, "path") == 0)
-            slot = &path;
-        else if (strcmp(k, "after") == 0)
-            slot = &after;
-        else if (strcmp(k, "pattern") == 0)
-            slot = &pattern;
-        else if (strcmp(k, "max_line_bytes") == 0)
-            slot = &max_line;
-        else if (strcmp(k, "scan_limit") == 0)
-            slot = &scan_limit;
-        else {
-            rp_dropdir_msg(err, errsize,
-                           "dropdir: unknown option '%s' (known: path, after, pattern, "
-                           "max_line_bytes, scan_limit)",
-                           k);
-            return 1;
-        }
-        if (*slot) {
-            rp_dropdir_msg(err, errsize, "dropdir: option '%s' given twice", k);
-            return 1;
-        }
-        *slot = v;
-    }
+    if (rp_pu_options("dropdir", known, NULL, opts, nopts, val, err, errsize) != 0)
+        return 1;
+    const char *path = val[0], *after = val[1], *pattern = val[2], *max_line = val[3],
+               *scan_limit = val[4];
     if (!path || !path[0]) {
-        rp_dropdir_msg(err, errsize, "dropdir: option 'path' is required (the drop folder)");
+        rp_pu_msg(err, errsize, "dropdir: option 'path' is required (the drop folder)");
         return 1;
     }
     rp_dropdir_after how = RP_AFTER_MOVE;
@@ -312,23 +200,22 @@ static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *o
         else if (strcmp(after, "delete") == 0)
             how = RP_AFTER_DELETE;
         else {
-            rp_dropdir_msg(err, errsize, "dropdir: option 'after' must be move or delete");
+            rp_pu_msg(err, errsize, "dropdir: option 'after' must be move or delete");
             return 1;
         }
     }
     if (!pattern)
         pattern = "*.jsonl,*.ndjson";
     size_t maxl = RP_DROPDIR_DEFAULT_MAX_LINE, limit = RP_DROPDIR_DEFAULT_SCAN_LIMIT;
-    if (max_line && rp_dropdir_size_opt("max_line_bytes", max_line, 64, (size_t)1 << 30, &maxl,
-                                        err, errsize) != 0)
-        return 1;
-    if (scan_limit &&
-        rp_dropdir_size_opt("scan_limit", scan_limit, 1, 1000000, &limit, err, errsize) != 0)
+    if ((max_line && rp_pu_uint_opt("dropdir", "max_line_bytes", max_line, 64, (size_t)1 << 30,
+                                    &maxl, err, errsize) != 0) ||
+        (scan_limit && rp_pu_uint_opt("dropdir", "scan_limit", scan_limit, 1, 1000000, &limit,
+                                      err, errsize) != 0))
         return 1;
 
     rp_dropdir *d = calloc(1, sizeof *d);
     if (!d) {
-        rp_dropdir_msg(err, errsize, "dropdir: out of memory");
+        rp_pu_msg(err, errsize, "dropdir: out of memory");
         return 1;
     }
     d->host = host;
@@ -336,12 +223,12 @@ static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *o
     d->after = how;
     d->max_line = maxl;
     d->scan_limit = limit;
-    d->root = rp_dropdir_resolve(host ? host->base_dir : NULL, path);
-    d->done_dir = d->root ? rp_dropdir_join(d->root, "done") : NULL;
+    d->root = rp_pu_dir(host ? host->base_dir : NULL, path);
+    d->done_dir = d->root ? rp_pu_path(d->root, "done") : NULL;
     d->patterns = strdup(pattern);
     if (!d->root || !d->done_dir || !d->patterns) {
         rp_dropdir_close(d);
-        rp_dropdir_msg(err, errsize, "dropdir: out of memory");
+        rp_pu_msg(err, errsize, "dropdir: out of memory");
         return 1;
     }
     /* the patterns: non-empty, no '/' (names in the folder only) */
@@ -350,9 +237,9 @@ static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *o
     for (;;) {
         size_t n = strcspn(p, ",");
         if (n == 0 || memchr(p, '/', n)) {
-            rp_dropdir_msg(err, errsize,
-                           "dropdir: option 'pattern' must be file name patterns separated by "
-                           "commas (\"*.jsonl,*.ndjson\"), without '/' and none empty");
+            rp_pu_msg(err, errsize,
+                      "dropdir: option 'pattern' must be file name patterns separated by "
+                      "commas (\"*.jsonl,*.ndjson\"), without '/' and none empty");
             rp_dropdir_close(d);
             return 1;
         }
@@ -366,10 +253,10 @@ static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *o
             d->patterns[i] = '\0';
     int sr = rp_dropdir_state_parse(state, &d->saved);
     if (sr < 0)
-        rp_dropdir_log(d, RP_LOG_WARN,
-                       "dropdir: saved state not understood; every file starts at line 1");
+        rp_pu_log(d->host, RP_LOG_WARN,
+                  "dropdir: saved state not understood; every file starts at line 1");
     d->have_saved = sr > 0;
-    if (rp_dropdir_check_dir(d->root, "folder", err, errsize) != 0 ||
+    if (rp_pu_check_dir("dropdir", "folder", d->root, err, errsize) != 0 ||
         ((how == RP_AFTER_MOVE || (host && host->check_only)) &&
          rp_dropdir_ensure_done(d, !(host && host->check_only) && how == RP_AFTER_MOVE, err,
                                 errsize) != 0)) {
@@ -379,7 +266,7 @@ static int rp_dropdir_open(const rp_plugin_host *host, const rp_plugin_option *o
     d->rbuf = malloc(RP_DROPDIR_READ_BUF);
     if (!d->rbuf) {
         rp_dropdir_close(d);
-        rp_dropdir_msg(err, errsize, "dropdir: out of memory");
+        rp_pu_msg(err, errsize, "dropdir: out of memory");
         return 1;
     }
     *instance = d;
@@ -408,39 +295,17 @@ static bool rp_dropdir_plain_name(const char *name)
     return true;
 }
 
-static void rp_dropdir_sift_down(char **h, size_t n, size_t i)
+/* rp_pu_list's filter: a matching name without control characters. */
+static bool rp_dropdir_keep(void *ctx, const char *name)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < n && strcmp(h[l], h[big]) > 0)
-            big = l;
-        if (r < n && strcmp(h[r], h[big]) > 0)
-            big = r;
-        if (big == i)
-            return;
-        char *t = h[i];
-        h[i] = h[big];
-        h[big] = t;
-        i = big;
+    const rp_dropdir *d = ctx;
+    if (!rp_dropdir_wanted(d, name))
+        return false;
+    if (!rp_dropdir_plain_name(name)) {
+        rp_pu_log(d->host, RP_LOG_DEBUG, "dropdir: a file name with control characters skipped");
+        return false;
     }
-}
-
-static void rp_dropdir_sift_up(char **h, size_t i)
-{
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (strcmp(h[i], h[up]) <= 0)
-            return;
-        char *t = h[i];
-        h[i] = h[up];
-        h[up] = t;
-        i = up;
-    }
-}
-
-static int rp_dropdir_qcmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return true;
 }
 
 /* Replaces the listing with the scan_limit first matching names after
@@ -448,74 +313,17 @@ static int rp_dropdir_qcmp(const void *a, const void *b)
 static rp_source_result rp_dropdir_relist(rp_dropdir *d, const char *after, char *detail,
                                           size_t detailsize)
 {
-    DIR *dir = opendir(d->root);
-    if (!dir) {
+    rp_pu_names names;
+    int r = rp_pu_list(d->root, after, d->scan_limit, strcmp, rp_dropdir_keep, d, &names);
+    if (r != 0) {
         int e = errno;
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot list %s: %s", d->root, strerror(e));
-        return (e == ENOENT || e == ENOTDIR || e == EACCES) ? RP_SOURCE_FATAL
-                                                            : RP_SOURCE_RETRY;
+        rp_pu_msg(detail, detailsize, "dropdir: cannot list %s: %s", d->root, strerror(e));
+        return r == -1 && (e == ENOENT || e == ENOTDIR || e == EACCES) ? RP_SOURCE_FATAL
+                                                                       : RP_SOURCE_RETRY;
     }
-    char **heap = malloc(d->scan_limit * sizeof *heap);
-    if (!heap) {
-        closedir(dir);
-        rp_dropdir_msg(detail, detailsize, "dropdir: out of memory");
-        return RP_SOURCE_RETRY;
-    }
-    size_t n = 0;
-    bool truncated = false;
-    int rerr = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(dir);
-        if (!de) {
-            rerr = errno;
-            break;
-        }
-        const char *name = de->d_name;
-#ifdef DT_DIR
-        if (de->d_type == DT_DIR)
-            continue;
-#endif
-        if (!rp_dropdir_wanted(d, name) || (after && strcmp(name, after) <= 0))
-            continue;
-        if (!rp_dropdir_plain_name(name)) {
-            rp_dropdir_log(d, RP_LOG_DEBUG, "dropdir: a file name with control characters skipped");
-            continue;
-        }
-        if (n == d->scan_limit) {
-            truncated = true;
-            if (strcmp(name, heap[0]) >= 0)
-                continue;
-        }
-        char *s = strdup(name);
-        if (!s) {
-            rerr = ENOMEM;
-            break;
-        }
-        if (n == d->scan_limit) {
-            free(heap[0]);
-            heap[0] = s;
-            rp_dropdir_sift_down(heap, n, 0);
-        } else {
-            heap[n++] = s;
-            rp_dropdir_sift_up(heap, n - 1);
-        }
-    }
-    closedir(dir);
-    if (rerr) {
-        for (size_t i = 0; i < n; i++)
-            free(heap[i]);
-        free(heap);
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot list %s: %s", d->root,
-                       strerror(rerr));
-        return RP_SOURCE_RETRY;
-    }
-    qsort(heap, n, sizeof *heap, rp_dropdir_qcmp);
     rp_dropdir_free_list(d);
-    d->list = heap;
-    d->list_n = n;
+    d->list = names;
     d->listed = true;
-    d->truncated = truncated;
     return RP_SOURCE_OK;
 }
 
@@ -559,7 +367,7 @@ static rp_start_status rp_dropdir_start(rp_dropdir *d, const char *name, char *d
     char p[PATH_MAX], ep[PATH_MAX];
     if (rp_dropdir_path(p, sizeof p, d->root, "", name, "") != 0 ||
         rp_dropdir_path(ep, sizeof ep, d->root, ".", name, ".errors") != 0) {
-        rp_dropdir_log(d, RP_LOG_WARN, "dropdir: %s: path too long, skipped", name);
+        rp_pu_log(d->host, RP_LOG_WARN, "dropdir: %s: path too long, skipped", name);
         return RP_START_SKIP;
     }
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -568,29 +376,29 @@ static rp_start_status rp_dropdir_start(rp_dropdir *d, const char *name, char *d
         if (e == ENOENT)
             return RP_START_SKIP; /* taken away since the listing */
         if (e == EACCES || e == ELOOP || e == ENXIO) {
-            rp_dropdir_log(d, RP_LOG_WARN, "dropdir: cannot read %s: %s; skipped", name,
-                           strerror(e));
+            rp_pu_log(d->host, RP_LOG_WARN, "dropdir: cannot read %s: %s; skipped", name,
+                      strerror(e));
             return RP_START_SKIP;
         }
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot read %s: %s", name, strerror(e));
+        rp_pu_msg(detail, detailsize, "dropdir: cannot read %s: %s", name, strerror(e));
         return RP_START_FAIL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot read %s: %s", name, strerror(errno));
+        rp_pu_msg(detail, detailsize, "dropdir: cannot read %s: %s", name, strerror(errno));
         (void)close(fd);
         return RP_START_FAIL;
     }
     if (!S_ISREG(st.st_mode)) {
         if (!S_ISDIR(st.st_mode))
-            rp_dropdir_log(d, RP_LOG_WARN, "dropdir: %s is not a file; skipped", name);
+            rp_pu_log(d->host, RP_LOG_WARN, "dropdir: %s is not a file; skipped", name);
         (void)close(fd);
         return RP_START_SKIP;
     }
     char *copy = strdup(name);
     if (!copy) {
         (void)close(fd);
-        rp_dropdir_msg(detail, detailsize, "dropdir: out of memory");
+        rp_pu_msg(detail, detailsize, "dropdir: out of memory");
         return RP_START_FAIL;
     }
     d->fd = fd;
@@ -610,26 +418,26 @@ static rp_start_status rp_dropdir_start(rp_dropdir *d, const char *name, char *d
         if (d->saved.ino == (uint64_t)st.st_ino && d->saved.mtime_s == (int64_t)st.st_mtim.tv_sec &&
             d->saved.mtime_ns == st.st_mtim.tv_nsec && d->saved.offset <= d->size) {
             if (lseek(fd, (off_t)d->saved.offset, SEEK_SET) < 0) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: cannot seek in %s: %s", name,
-                               strerror(errno));
+                rp_pu_msg(detail, detailsize, "dropdir: cannot seek in %s: %s", name,
+                          strerror(errno));
                 rp_dropdir_drop_file(d);
                 return RP_START_FAIL;
             }
             d->read_off = d->done_off = d->saved.offset;
             d->read_line = d->done_line = d->saved.line;
             resume = true;
-            rp_dropdir_log(d, RP_LOG_INFO, "dropdir: %s: going on after line %llu", name,
-                           (unsigned long long)d->saved.line);
+            rp_pu_log(d->host, RP_LOG_INFO, "dropdir: %s: going on after line %llu", name,
+                      (unsigned long long)d->saved.line);
         } else {
-            rp_dropdir_log(d, RP_LOG_INFO,
-                           "dropdir: %s changed since the saved state; starting at line 1", name);
+            rp_pu_log(d->host, RP_LOG_INFO,
+                      "dropdir: %s changed since the saved state; starting at line 1", name);
         }
     }
     if (resume)
         d->errors_last = rp_dropdir_errors_last(ep);
     else if (unlink(ep) != 0 && errno != ENOENT)
-        rp_dropdir_log(d, RP_LOG_WARN, "dropdir: cannot remove the old .%s.errors: %s", name,
-                       strerror(errno));
+        rp_pu_log(d->host, RP_LOG_WARN, "dropdir: cannot remove the old .%s.errors: %s", name,
+                  strerror(errno));
     return RP_START_OK;
 }
 
@@ -648,8 +456,8 @@ static int rp_dropdir_read_line(rp_dropdir *d, char *detail, size_t detailsize)
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: cannot read %s: %s", d->name,
-                               strerror(errno));
+                rp_pu_msg(detail, detailsize, "dropdir: cannot read %s: %s", d->name,
+                          strerror(errno));
                 return -1;
             }
             d->rpos = 0;
@@ -675,7 +483,7 @@ static int rp_dropdir_read_line(rp_dropdir *d, char *detail, size_t detailsize)
                     cap = d->max_line;
                 char *nb = realloc(d->line, cap);
                 if (!nb) {
-                    rp_dropdir_msg(detail, detailsize, "dropdir: out of memory");
+                    rp_pu_msg(detail, detailsize, "dropdir: out of memory");
                     return -1;
                 }
                 d->line = nb;
@@ -734,19 +542,19 @@ static int rp_dropdir_finish(rp_dropdir *d, char *detail, size_t detailsize)
     char src[PATH_MAX], esrc[PATH_MAX], dst[PATH_MAX];
     if (rp_dropdir_path(src, sizeof src, d->root, "", d->name, "") != 0 ||
         rp_dropdir_path(esrc, sizeof esrc, d->root, ".", d->name, ".errors") != 0) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: path too long for %s", d->name);
+        rp_pu_msg(detail, detailsize, "dropdir: path too long for %s", d->name);
         return -1;
     }
     struct stat st;
     bool errors = lstat(esrc, &st) == 0;
     if (d->after == RP_AFTER_DELETE && !errors) {
         if (unlink(src) != 0 && errno != ENOENT) {
-            rp_dropdir_msg(detail, detailsize, "dropdir: cannot delete %s: %s", d->name,
-                           strerror(errno));
+            rp_pu_msg(detail, detailsize, "dropdir: cannot delete %s: %s", d->name,
+                      strerror(errno));
             return -1;
         }
-        rp_dropdir_log(d, RP_LOG_INFO, "dropdir: %s done (%llu lines), deleted", d->name,
-                       (unsigned long long)d->read_line);
+        rp_pu_log(d->host, RP_LOG_INFO, "dropdir: %s done (%llu lines), deleted", d->name,
+                  (unsigned long long)d->read_line);
     } else {
         if (rp_dropdir_ensure_done(d, true, detail, detailsize) != 0)
             return -1;
@@ -758,7 +566,7 @@ static int rp_dropdir_finish(rp_dropdir *d, char *detail, size_t detailsize)
             if (i > 1)
                 snprintf(suffix, sizeof suffix, ".%d", i);
             if (rp_dropdir_path(dst, sizeof dst, d->done_dir, "", d->name, suffix) != 0) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: path too long in %s", d->done_dir);
+                rp_pu_msg(detail, detailsize, "dropdir: path too long in %s", d->done_dir);
                 return -1;
             }
             if (link(src, dst) == 0) {
@@ -788,38 +596,38 @@ static int rp_dropdir_finish(rp_dropdir *d, char *detail, size_t detailsize)
                 }
                 e = errno;
             }
-            rp_dropdir_msg(detail, detailsize, "dropdir: cannot move %s to %s: %s", d->name,
-                           d->done_dir, strerror(e));
+            rp_pu_msg(detail, detailsize, "dropdir: cannot move %s to %s: %s", d->name,
+                      d->done_dir, strerror(e));
             return -1;
         }
         if (!moved) {
-            rp_dropdir_msg(detail, detailsize, "dropdir: cannot move %s: %d names taken in %s",
-                           d->name, RP_DROPDIR_DONE_TRIES, d->done_dir);
+            rp_pu_msg(detail, detailsize, "dropdir: cannot move %s: %d names taken in %s",
+                      d->name, RP_DROPDIR_DONE_TRIES, d->done_dir);
             return -1;
         }
         if (unlink(src) != 0 && errno != ENOENT) {
-            rp_dropdir_msg(detail, detailsize, "dropdir: cannot remove %s after moving it: %s",
-                           d->name, strerror(errno));
+            rp_pu_msg(detail, detailsize, "dropdir: cannot remove %s after moving it: %s",
+                      d->name, strerror(errno));
             return -1;
         }
         if (errors && dst[0]) {
             char edst[PATH_MAX];
             size_t dl = strlen(dst);
             if (dl + sizeof ".errors" > sizeof edst) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: path too long in %s", d->done_dir);
+                rp_pu_msg(detail, detailsize, "dropdir: path too long in %s", d->done_dir);
                 return -1;
             }
             memcpy(edst, dst, dl);
             memcpy(edst + dl, ".errors", sizeof ".errors");
             if (rename(esrc, edst) != 0 && errno != ENOENT) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: cannot move .%s.errors to %s: %s",
-                               d->name, d->done_dir, strerror(errno));
+                rp_pu_msg(detail, detailsize, "dropdir: cannot move .%s.errors to %s: %s",
+                          d->name, d->done_dir, strerror(errno));
                 return -1;
             }
         }
-        rp_dropdir_log(d, RP_LOG_INFO, "dropdir: %s done (%llu lines), moved to %s%s", d->name,
-                       (unsigned long long)d->read_line, d->done_dir,
-                       errors ? ", with a list of unreadable lines" : "");
+        rp_pu_log(d->host, RP_LOG_INFO, "dropdir: %s done (%llu lines), moved to %s%s", d->name,
+                  (unsigned long long)d->read_line, d->done_dir,
+                  errors ? ", with a list of unreadable lines" : "");
     }
     rp_dropdir_drop_file(d);
     rp_dropdir_save(d, "");
@@ -829,7 +637,7 @@ static int rp_dropdir_finish(rp_dropdir *d, char *detail, size_t detailsize)
 static bool rp_dropdir_files_left(const rp_dropdir *d)
 {
     /* not listed yet: a file begun before a restart came first */
-    return !d->listed || d->cursor < d->list_n || d->truncated;
+    return !d->listed || d->cursor < d->list.n || d->list.truncated;
 }
 
 /* The next file to work on, made current. 1: there is one; 0: none left in
@@ -838,7 +646,7 @@ static int rp_dropdir_pick(rp_dropdir *d, rp_source_result *result, char *detail
                            size_t detailsize)
 {
     for (;;) {
-        if (d->host && d->host->stopping && d->host->stopping(d->host->ctx))
+        if (rp_pu_stopping(d->host))
             return 0;
         /* a file begun before a restart first */
         if (d->have_saved && rp_dropdir_wanted(d, d->saved.file)) {
@@ -851,19 +659,19 @@ static int rp_dropdir_pick(rp_dropdir *d, rp_source_result *result, char *detail
                 return -1;
             }
         }
-        if (!d->listed || (d->cursor == d->list_n && d->truncated)) {
-            const char *after = d->listed && d->list_n ? d->list[d->list_n - 1] : NULL;
+        if (!d->listed || (d->cursor == d->list.n && d->list.truncated)) {
+            const char *after = d->listed && d->list.n ? d->list.v[d->list.n - 1] : NULL;
             rp_source_result r = rp_dropdir_relist(d, after, detail, detailsize);
             if (r != RP_SOURCE_OK) {
                 *result = r;
                 return -1;
             }
         }
-        if (d->cursor == d->list_n) {
+        if (d->cursor == d->list.n) {
             rp_dropdir_free_list(d); /* sweep done; the next poll lists again */
             return 0;
         }
-        const char *name = d->list[d->cursor++];
+        const char *name = d->list.v[d->cursor++];
         rp_start_status s = rp_dropdir_start(d, name, detail, detailsize);
         if (s == RP_START_OK)
             return 1;
@@ -883,13 +691,13 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
     if (detail && detailsize)
         detail[0] = '\0';
     if (!d || !emit) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: no instance");
+        rp_pu_msg(detail, detailsize, "dropdir: no instance");
         return RP_SOURCE_FATAL;
     }
     struct stat rst;
     if (stat(d->root, &rst) != 0 || !S_ISDIR(rst.st_mode)) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: folder %s is missing or not a folder",
-                       d->root);
+        rp_pu_msg(detail, detailsize, "dropdir: folder %s is missing or not a folder",
+                  d->root);
         return RP_SOURCE_FATAL;
     }
     /* lines handed over last time but not acknowledged come again */
@@ -900,8 +708,8 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
     d->gen++;
     if (rewind && d->fd >= 0) {
         if (lseek(d->fd, (off_t)d->done_off, SEEK_SET) < 0) {
-            rp_dropdir_msg(detail, detailsize, "dropdir: cannot seek in %s: %s", d->name,
-                           strerror(errno));
+            rp_pu_msg(detail, detailsize, "dropdir: cannot seek in %s: %s", d->name,
+                      strerror(errno));
             return RP_SOURCE_RETRY;
         }
         d->read_off = d->done_off;
@@ -916,7 +724,7 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
     if (d->pend_cap < max) {
         rp_dropdir_pending *np = realloc(d->pend, (size_t)max * sizeof *np);
         if (!np) {
-            rp_dropdir_msg(detail, detailsize, "dropdir: out of memory");
+            rp_pu_msg(detail, detailsize, "dropdir: out of memory");
             return RP_SOURCE_RETRY;
         }
         d->pend = np;
@@ -934,7 +742,7 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
             if (pr == 0)
                 return RP_SOURCE_OK;
         }
-        if (emitted == max || (d->host && d->host->stopping && d->host->stopping(d->host->ctx))) {
+        if (emitted == max || (rp_pu_stopping(d->host))) {
             /* look one line ahead to tell whether more is waiting */
             int r = rp_dropdir_next(d, detail, detailsize);
             if (r < 0)
@@ -981,7 +789,7 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
             size_t cap = keep + 256;
             marked = malloc(cap);
             if (!marked) {
-                rp_dropdir_msg(detail, detailsize, "dropdir: out of memory");
+                rp_pu_msg(detail, detailsize, "dropdir: out of memory");
                 *more = 1;
                 return RP_SOURCE_RETRY;
             }
@@ -996,10 +804,10 @@ static rp_source_result rp_dropdir_poll(void *instance, unsigned max, rp_source_
             memcpy(marked + head, d->line, keep);
             it.data = marked;
             it.len = head + keep;
-            rp_dropdir_log(d, RP_LOG_WARN,
-                           "dropdir: %s is %llu bytes, over max_line_bytes (%zu): handed over "
-                           "marked unreadable",
-                           ref, (unsigned long long)d->line_total, d->max_line);
+            rp_pu_log(d->host, RP_LOG_WARN,
+                      "dropdir: %s is %llu bytes, over max_line_bytes (%zu): handed over "
+                      "marked unreadable",
+                      ref, (unsigned long long)d->line_total, d->max_line);
         }
         int stop = emit(ctx, &it);
         free(marked);
@@ -1023,13 +831,13 @@ static int rp_dropdir_note_error(rp_dropdir *d, uint64_t line, char *detail, siz
         return 0;
     char p[PATH_MAX];
     if (rp_dropdir_path(p, sizeof p, d->root, ".", d->name, ".errors") != 0) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: path too long for .%s.errors", d->name);
+        rp_pu_msg(detail, detailsize, "dropdir: path too long for .%s.errors", d->name);
         return -1;
     }
     int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot write .%s.errors: %s", d->name,
-                       strerror(errno));
+        rp_pu_msg(detail, detailsize, "dropdir: cannot write .%s.errors: %s", d->name,
+                  strerror(errno));
         return -1;
     }
     char buf[32];
@@ -1041,8 +849,8 @@ static int rp_dropdir_note_error(rp_dropdir *d, uint64_t line, char *detail, siz
         e = errno;
     }
     if (w != n) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: cannot write .%s.errors: %s", d->name,
-                       strerror(w < 0 ? e : EIO));
+        rp_pu_msg(detail, detailsize, "dropdir: cannot write .%s.errors: %s", d->name,
+                  strerror(w < 0 ? e : EIO));
         return -1;
     }
     d->errors_last = line;
@@ -1056,7 +864,7 @@ static rp_source_result rp_dropdir_ack(void *instance, const uint64_t *tokens, c
     if (detail && detailsize)
         detail[0] = '\0';
     if (!d) {
-        rp_dropdir_msg(detail, detailsize, "dropdir: no instance");
+        rp_pu_msg(detail, detailsize, "dropdir: no instance");
         return RP_SOURCE_FATAL;
     }
     if (d->fd < 0)
@@ -1066,15 +874,16 @@ static rp_source_result rp_dropdir_ack(void *instance, const uint64_t *tokens, c
         uint64_t t = tokens[i];
         size_t idx = (size_t)(t & 0xffffffffu);
         if ((uint32_t)(t >> 32) != d->gen || idx >= d->pend_n) {
-            rp_dropdir_log(d, RP_LOG_DEBUG, "dropdir: acknowledgement of an unknown token ignored");
+            rp_pu_log(d->host, RP_LOG_DEBUG,
+                      "dropdir: acknowledgement of an unknown token ignored");
             continue;
         }
         rp_dropdir_pending *pe = &d->pend[idx];
         if (pe->acked)
             continue;
         if (outcome && outcome[i] != RP_ACK_STORED) {
-            rp_dropdir_log(d, RP_LOG_WARN, "dropdir: %s:%llu unreadable", d->name,
-                           (unsigned long long)pe->line);
+            rp_pu_log(d->host, RP_LOG_WARN, "dropdir: %s:%llu unreadable", d->name,
+                      (unsigned long long)pe->line);
             if (rp_dropdir_note_error(d, pe->line, detail, detailsize) != 0) {
                 res = RP_SOURCE_RETRY; /* not acknowledged: it comes again */
                 break;
@@ -1120,17 +929,5 @@ static const rp_source_ops rp_dropdir_ops = {
     .close = rp_dropdir_close,
 };
 
-static const rp_plugin_info rp_dropdir_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "dropdir",
-    .description = "reads JSON Lines files dropped into a folder, one message per line",
-    .sink = NULL,
-    .source = &rp_dropdir_ops,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void);
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &rp_dropdir_info;
-}
+RP_PU_PLUGIN("dropdir", "reads JSON Lines files dropped into a folder, one message per line",
+             NULL, &rp_dropdir_ops);

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "plugin.h"
+#include "plugin_util.h"
 
 typedef struct rp_file_sink {
     char *path;   /* as resolved, for messages */
@@ -38,21 +38,6 @@ typedef struct rp_file_sink {
     bool is_stdout;
     bool fsync;
 } rp_file_sink;
-
-static void rp_file_msg(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_file_msg(char *buf, size_t size, const char *fmt, ...)
-{
-    if (!buf || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        buf[0] = 0;
-}
 
 static void rp_file_close(void *instance)
 {
@@ -65,57 +50,22 @@ static void rp_file_close(void *instance)
     free(s);
 }
 
-static char *rp_file_resolve(const char *base, const char *path)
-{
-    size_t need;
-    char *out;
-    if (path[0] == '/' || !base || !base[0]) {
-        need = strlen(path) + 1;
-        out = malloc(need);
-        if (out)
-            memcpy(out, path, need);
-        return out;
-    }
-    need = strlen(base) + 1 + strlen(path) + 1;
-    out = malloc(need);
-    if (out)
-        snprintf(out, need, "%s/%s", base, path);
-    return out;
-}
-
 static int rp_file_open(const rp_plugin_host *host, const rp_plugin_option *opts, size_t nopts,
                         void **instance, char *err, size_t errsize)
 {
-    const char *path = NULL, *format = NULL, *fsync_opt = NULL;
+    static const char *const known[] = {"path", "format", "fsync", NULL};
+    const char *val[3];
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        const char *v = opts[i].value ? opts[i].value : "";
-        const char **slot = NULL;
-        if (strcmp(k, "path") == 0)
-            slot = &path;
-        else if (strcmp(k, "format") == 0)
-            slot = &format;
-        else if (strcmp(k, "fsync") == 0)
-            slot = &fsync_opt;
-        else {
-            rp_file_msg(err, errsize, "file: unknown option '%s' (known: path, format, fsync)",
-                        k);
-            return 1;
-        }
-        if (*slot) {
-            rp_file_msg(err, errsize, "file: option '%s' given twice", k);
-            return 1;
-        }
-        *slot = v;
-    }
+    if (rp_pu_options("file", known, NULL, opts, nopts, val, err, errsize) != 0)
+        return 1;
+    const char *path = val[0], *format = val[1], *fsync_opt = val[2];
     if (!path || !path[0]) {
-        rp_file_msg(err, errsize, "file: option 'path' is required ('-' for standard output)");
+        rp_pu_msg(err, errsize, "file: option 'path' is required ('-' for standard output)");
         return 1;
     }
     if (format && strcmp(format, "json") != 0) {
-        rp_file_msg(err, errsize, "file: option 'format': '%s' is not supported (only json)",
-                    format);
+        rp_pu_msg(err, errsize, "file: option 'format': '%s' is not supported (only json)",
+                  format);
         return 1;
     }
     bool do_fsync = false;
@@ -123,14 +73,14 @@ static int rp_file_open(const rp_plugin_host *host, const rp_plugin_option *opts
         if (strcmp(fsync_opt, "true") == 0)
             do_fsync = true;
         else if (strcmp(fsync_opt, "false") != 0) {
-            rp_file_msg(err, errsize, "file: option 'fsync' must be true or false");
+            rp_pu_msg(err, errsize, "file: option 'fsync' must be true or false");
             return 1;
         }
     }
 
     rp_file_sink *s = calloc(1, sizeof *s);
     if (!s) {
-        rp_file_msg(err, errsize, "file: out of memory");
+        rp_pu_msg(err, errsize, "file: out of memory");
         return 1;
     }
     s->fd = -1;
@@ -138,15 +88,13 @@ static int rp_file_open(const rp_plugin_host *host, const rp_plugin_option *opts
     if (strcmp(path, "-") == 0) {
         s->is_stdout = true;
         s->fd = STDOUT_FILENO;
-        s->path = malloc(sizeof "standard output");
-        if (s->path)
-            memcpy(s->path, "standard output", sizeof "standard output");
+        s->path = rp_pu_strdup("standard output");
     } else {
-        s->path = rp_file_resolve(host ? host->base_dir : NULL, path);
+        s->path = rp_pu_path(host ? host->base_dir : NULL, path);
     }
     if (!s->path) {
         rp_file_close(s);
-        rp_file_msg(err, errsize, "file: out of memory");
+        rp_pu_msg(err, errsize, "file: out of memory");
         return 1;
     }
     if (!s->is_stdout && host && host->check_only) {
@@ -159,20 +107,20 @@ static int rp_file_open(const rp_plugin_host *host, const rp_plugin_option *opts
                  (access(s->path, F_OK) != 0 || access(s->path, W_OK) == 0);
         free(dir);
         if (!ok) {
-            rp_file_msg(err, errsize, "file: cannot write %s: %s", s->path, strerror(errno));
+            rp_pu_msg(err, errsize, "file: cannot write %s: %s", s->path, strerror(errno));
             rp_file_close(s);
             return 1;
         }
     } else if (!s->is_stdout) {
         s->fd = open(s->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (s->fd < 0) {
-            rp_file_msg(err, errsize, "file: cannot open %s: %s", s->path, strerror(errno));
+            rp_pu_msg(err, errsize, "file: cannot open %s: %s", s->path, strerror(errno));
             rp_file_close(s);
             return 1;
         }
         struct stat st;
         if (fstat(s->fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-            rp_file_msg(err, errsize, "file: %s is not a file", s->path);
+            rp_pu_msg(err, errsize, "file: %s is not a file", s->path);
             rp_file_close(s);
             return 1;
         }
@@ -230,29 +178,29 @@ static rp_send_result rp_file_send(void *instance, const rp_outgoing *msg, char 
 {
     rp_file_sink *s = instance;
     if (!s || !msg) {
-        rp_file_msg(detail, detailsize, "file: no instance or message");
+        rp_pu_msg(detail, detailsize, "file: no instance or message");
         return RP_SEND_PERMANENT;
     }
     const char *bad = NULL;
     json_t *rec = rp_file_record(msg, &bad);
     if (!rec) {
         if (bad)
-            rp_file_msg(detail, detailsize, "file: field '%s' is not valid UTF-8", bad);
+            rp_pu_msg(detail, detailsize, "file: field '%s' is not valid UTF-8", bad);
         else
-            rp_file_msg(detail, detailsize, "file: out of memory");
+            rp_pu_msg(detail, detailsize, "file: out of memory");
         return bad ? RP_SEND_PERMANENT : RP_SEND_RETRY;
     }
     char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(rec);
     if (!text) {
-        rp_file_msg(detail, detailsize, "file: out of memory");
+        rp_pu_msg(detail, detailsize, "file: out of memory");
         return RP_SEND_RETRY;
     }
     size_t len = strlen(text);
     char *line = realloc(text, len + 2);
     if (!line) {
         free(text);
-        rp_file_msg(detail, detailsize, "file: out of memory");
+        rp_pu_msg(detail, detailsize, "file: out of memory");
         return RP_SEND_RETRY;
     }
     line[len++] = '\n';
@@ -284,25 +232,25 @@ static rp_send_result rp_file_send(void *instance, const rp_outgoing *msg, char 
     free(line);
     if (werr) {
         if (done == 0) {
-            rp_file_msg(detail, detailsize, "file: write to %s failed: %s", s->path,
-                        strerror(werr));
+            rp_pu_msg(detail, detailsize, "file: write to %s failed: %s", s->path,
+                      strerror(werr));
             return RP_SEND_RETRY;
         }
         if (before >= 0 && ftruncate(s->fd, before) == 0) {
-            rp_file_msg(detail, detailsize, "file: write to %s failed (%s); partial line removed",
-                        s->path, strerror(werr));
+            rp_pu_msg(detail, detailsize, "file: write to %s failed (%s); partial line removed",
+                      s->path, strerror(werr));
             return RP_SEND_RETRY;
         }
-        rp_file_msg(detail, detailsize, "file: write to %s failed after %zu of %zu bytes: %s",
-                    s->path, done, len, strerror(werr));
+        rp_pu_msg(detail, detailsize, "file: write to %s failed after %zu of %zu bytes: %s",
+                  s->path, done, len, strerror(werr));
         return RP_SEND_UNKNOWN;
     }
     if (s->fsync && !s->is_stdout && fsync(s->fd) != 0) {
-        rp_file_msg(detail, detailsize, "file: fsync of %s failed: %s", s->path,
-                    strerror(errno));
+        rp_pu_msg(detail, detailsize, "file: fsync of %s failed: %s", s->path,
+                  strerror(errno));
         return RP_SEND_UNKNOWN;
     }
-    rp_file_msg(detail, detailsize, "appended %zu bytes to %s", len, s->path);
+    rp_pu_msg(detail, detailsize, "appended %zu bytes to %s", len, s->path);
     return RP_SEND_OK;
 }
 
@@ -314,17 +262,5 @@ static const rp_sink_ops rp_file_ops = {
     .close = rp_file_close,
 };
 
-static const rp_plugin_info rp_file_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "file",
-    .description = "appends each reply as a JSON line to a file or standard output",
-    .sink = &rp_file_ops,
-    .source = NULL,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void);
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &rp_file_info;
-}
+RP_PU_PLUGIN("file", "appends each reply as a JSON line to a file or standard output",
+             &rp_file_ops, NULL);

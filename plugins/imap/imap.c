@@ -48,25 +48,21 @@
  * without buyer data. After any failure the connection is dropped and the
  * next call reconnects.
  */
-#define _GNU_SOURCE /* explicit_bzero */
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "imap_parse.h"
 #include "plugin.h"
+#include "plugin_util.h"
 
-#define RP_IMAP_PASSWORD_MAX 4096
 #define RP_IMAP_MAX_LINE (1u << 20)           /* a response line outside literals */
 #define RP_IMAP_MAX_LITERAL ((size_t)256 << 20) /* one literal */
 #define RP_IMAP_MAX_MESSAGE ((uint64_t)64 << 20) /* larger messages are set aside */
@@ -74,7 +70,6 @@
 #define RP_IMAP_CMD_SET 8000                    /* longest UID set in one command */
 #define RP_IMAP_FOLDER_MAX 512
 
-typedef enum { RP_TLS_NONE, RP_TLS_STARTTLS, RP_TLS_IMPLICIT } rp_imap_tls;
 typedef enum { RP_AFTER_SEEN, RP_AFTER_MOVE } rp_imap_after;
 
 /* A UID handed over above the cursor. */
@@ -109,7 +104,7 @@ typedef struct rp_imap {
     char *username;
     char *password;
     char *ca_file;
-    rp_imap_tls tls;
+    rp_pu_tls tls;
     rp_imap_after after;
     unsigned batch;
     long timeout_ms;
@@ -143,68 +138,6 @@ typedef struct rp_imap {
     uint32_t fetch_lo, fetch_hi; /* UID range of the FETCH in flight */
     uint32_t highest;            /* the folder's highest UID, from FETCH * */
 } rp_imap;
-
-static void rp_imap_msg(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_imap_msg(char *buf, size_t size, const char *fmt, ...)
-{
-    if (!buf || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        buf[0] = 0;
-}
-
-static void rp_imap_log(const rp_imap *m, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_imap_log(const rp_imap *m, int level, const char *fmt, ...)
-{
-    if (!m->host.log)
-        return;
-    char line[768];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    m->host.log(m->host.ctx, level, line);
-}
-
-static char *rp_imap_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *rp_imap_resolve(const char *base, const char *path)
-{
-    if (path[0] == '/' || !base || !base[0])
-        return rp_imap_strdup(path);
-    size_t need = strlen(base) + strlen(path) + 2;
-    char *out = malloc(need);
-    if (out)
-        snprintf(out, need, "%s/%s", base, path);
-    return out;
-}
-
-static void rp_imap_wipe_free(char *s)
-{
-    if (!s)
-        return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
 
 /* Copies a server's text into out: printable ASCII only, at most 160 bytes.
  * Server texts for the commands sent here hold no message content. */
@@ -247,12 +180,7 @@ static int rp_imap_xferinfo(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
     (void)ultotal;
     (void)ulnow;
     const rp_imap *m = clientp;
-    return m->host.stopping && m->host.stopping(m->host.ctx) ? 1 : 0;
-}
-
-static bool rp_imap_stopping(const rp_imap *m)
-{
-    return m->host.stopping && m->host.stopping(m->host.ctx);
+    return rp_pu_stopping(&m->host) ? 1 : 0;
 }
 
 static int rp_imap_setup_curl(rp_imap *m, CURL *c)
@@ -275,7 +203,8 @@ static int rp_imap_setup_curl(rp_imap *m, CURL *c)
     RP_SET(CURLOPT_TCP_KEEPALIVE, 1L);
     RP_SET(CURLOPT_SSL_VERIFYPEER, 1L);
     RP_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    RP_SET(CURLOPT_USE_SSL, m->tls == RP_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+    RP_SET(CURLOPT_USE_SSL,
+           m->tls == RP_PU_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
     if (m->ca_file)
         RP_SET(CURLOPT_CAINFO, m->ca_file);
     RP_SET(CURLOPT_USERNAME, m->username);
@@ -295,12 +224,12 @@ static int rp_imap_wait(rp_imap *m, short events, const struct timespec *deadlin
     curl_socket_t sock = CURL_SOCKET_BAD;
     if (curl_easy_getinfo(m->curl, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK ||
         sock == CURL_SOCKET_BAD) {
-        rp_imap_msg(detail, dsz, "imap: connection lost");
+        rp_pu_msg(detail, dsz, "imap: connection lost");
         return -1;
     }
     for (;;) {
-        if (rp_imap_stopping(m)) {
-            rp_imap_msg(detail, dsz, "imap: stopping");
+        if (rp_pu_stopping(&m->host)) {
+            rp_pu_msg(detail, dsz, "imap: stopping");
             return -1;
         }
         struct timespec now;
@@ -308,8 +237,8 @@ static int rp_imap_wait(rp_imap *m, short events, const struct timespec *deadlin
         long left = (long)(deadline->tv_sec - now.tv_sec) * 1000 +
                     (deadline->tv_nsec - now.tv_nsec) / 1000000;
         if (left <= 0) {
-            rp_imap_msg(detail, dsz, "imap: the server did not answer within %ld ms",
-                        m->timeout_ms);
+            rp_pu_msg(detail, dsz, "imap: the server did not answer within %ld ms",
+                      m->timeout_ms);
             return -1;
         }
         struct pollfd p = {.fd = sock, .events = events};
@@ -317,7 +246,7 @@ static int rp_imap_wait(rp_imap *m, short events, const struct timespec *deadlin
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rp_imap_msg(detail, dsz, "imap: poll: %s", strerror(errno));
+            rp_pu_msg(detail, dsz, "imap: poll: %s", strerror(errno));
             return -1;
         }
         if (r > 0)
@@ -350,7 +279,7 @@ static int rp_imap_send_all(rp_imap *m, const char *data, size_t len, char *deta
             continue;
         }
         if (rc != CURLE_OK) {
-            rp_imap_msg(detail, dsz, "imap: send: %s", curl_easy_strerror(rc));
+            rp_pu_msg(detail, dsz, "imap: send: %s", curl_easy_strerror(rc));
             return -1;
         }
         off += n;
@@ -368,7 +297,7 @@ static int rp_imap_read_more(rp_imap *m, const struct timespec *deadline, char *
             cap *= 2;
         char *nb = realloc(m->rbuf, cap);
         if (!nb) {
-            rp_imap_msg(detail, dsz, "imap: out of memory");
+            rp_pu_msg(detail, dsz, "imap: out of memory");
             return -1;
         }
         m->rbuf = nb;
@@ -383,11 +312,11 @@ static int rp_imap_read_more(rp_imap *m, const struct timespec *deadline, char *
             continue;
         }
         if (rc != CURLE_OK) {
-            rp_imap_msg(detail, dsz, "imap: receive: %s", curl_easy_strerror(rc));
+            rp_pu_msg(detail, dsz, "imap: receive: %s", curl_easy_strerror(rc));
             return -1;
         }
         if (n == 0) {
-            rp_imap_msg(detail, dsz, "imap: the server closed the connection");
+            rp_pu_msg(detail, dsz, "imap: the server closed the connection");
             return -1;
         }
         m->rlen += n;
@@ -424,7 +353,7 @@ static int rp_imap_command(rp_imap *m, const char *cmd, rp_imap_untagged_fn fn, 
     size_t tl = strlen(tag), cl = strlen(cmd);
     char *line = malloc(tl + cl + 4);
     if (!line) {
-        rp_imap_msg(detail, dsz, "imap: out of memory");
+        rp_pu_msg(detail, dsz, "imap: out of memory");
         return RP_IMAP_IO;
     }
     memcpy(line, tag, tl);
@@ -446,14 +375,14 @@ static int rp_imap_command(rp_imap *m, const char *cmd, rp_imap_untagged_fn fn, 
                                              RP_IMAP_MAX_LINE, RP_IMAP_MAX_LITERAL, &rl)
                       : RP_IMAP_INCOMPLETE;
         if (got == RP_IMAP_MALFORMED) {
-            rp_imap_msg(detail, dsz, "imap: malformed or oversized response from the server");
+            rp_pu_msg(detail, dsz, "imap: malformed or oversized response from the server");
             return RP_IMAP_IO;
         }
         if (got == RP_IMAP_INCOMPLETE) {
             if (rp_imap_read_more(m, &deadline, detail, dsz) != 0) {
                 if (bye)
-                    rp_imap_msg(detail, dsz, "imap: the server closed the connection: %s",
-                                byetext);
+                    rp_pu_msg(detail, dsz, "imap: the server closed the connection: %s",
+                              byetext);
                 return RP_IMAP_IO;
             }
             rp_imap_deadline(m, &deadline); /* progress: the limit counts from here */
@@ -475,11 +404,11 @@ static int rp_imap_command(rp_imap *m, const char *cmd, rp_imap_untagged_fn fn, 
             if (st.status == RP_IMAP_ST_OK || st.status == RP_IMAP_ST_NO ||
                 st.status == RP_IMAP_ST_BAD)
                 return st.status;
-            rp_imap_msg(detail, dsz, "imap: unexpected answer from the server");
+            rp_pu_msg(detail, dsz, "imap: unexpected answer from the server");
             return RP_IMAP_IO;
         }
         if (st.kind == RP_IMAP_CONTINUATION) {
-            rp_imap_msg(detail, dsz, "imap: the server asked for more input unexpectedly");
+            rp_pu_msg(detail, dsz, "imap: the server asked for more input unexpectedly");
             return RP_IMAP_IO;
         }
         if (st.status == RP_IMAP_ST_BYE) {
@@ -494,7 +423,7 @@ static int rp_imap_command(rp_imap *m, const char *cmd, rp_imap_untagged_fn fn, 
                  m->sel_exists)
             m->sel_exists--;
         if (fn && fn(m, off, rl) != 0) {
-            rp_imap_msg(detail, dsz, "imap: out of memory");
+            rp_pu_msg(detail, dsz, "imap: out of memory");
             return RP_IMAP_IO;
         }
     }
@@ -518,11 +447,11 @@ static rp_source_result rp_imap_connect(rp_imap *m, char *detail, size_t dsz)
     rp_imap_drop(m);
     m->curl = curl_easy_init();
     if (!m->curl) {
-        rp_imap_msg(detail, dsz, "imap: libcurl handle could not be created");
+        rp_pu_msg(detail, dsz, "imap: libcurl handle could not be created");
         return RP_SOURCE_RETRY;
     }
     if (rp_imap_setup_curl(m, m->curl) != 0) {
-        rp_imap_msg(detail, dsz, "imap: libcurl refused a setting");
+        rp_pu_msg(detail, dsz, "imap: libcurl refused a setting");
         rp_imap_drop(m);
         return RP_SOURCE_FATAL;
     }
@@ -533,24 +462,24 @@ static rp_source_result rp_imap_connect(rp_imap *m, char *detail, size_t dsz)
         rp_source_result res = RP_SOURCE_RETRY;
         switch (rc) {
         case CURLE_LOGIN_DENIED:
-            rp_imap_msg(detail, dsz, "imap: login refused by the server (check username and "
+            rp_pu_msg(detail, dsz, "imap: login refused by the server (check username and "
                                      "password)");
             res = RP_SOURCE_FATAL;
             break;
         case CURLE_USE_SSL_FAILED:
-            rp_imap_msg(detail, dsz, "imap: the server does not offer STARTTLS (tls: starttls)");
+            rp_pu_msg(detail, dsz, "imap: the server does not offer STARTTLS (tls: starttls)");
             res = RP_SOURCE_FATAL;
             break;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
-            rp_imap_msg(detail, dsz, "imap: the server certificate was refused: %s", why);
+            rp_pu_msg(detail, dsz, "imap: the server certificate was refused: %s", why);
             res = RP_SOURCE_FATAL;
             break;
         case CURLE_ABORTED_BY_CALLBACK:
-            rp_imap_msg(detail, dsz, "imap: stopping");
+            rp_pu_msg(detail, dsz, "imap: stopping");
             break;
         default:
-            rp_imap_msg(detail, dsz, "imap: connect: %s", why);
+            rp_pu_msg(detail, dsz, "imap: connect: %s", why);
             break;
         }
         curl_easy_cleanup(m->curl);
@@ -563,7 +492,7 @@ static rp_source_result rp_imap_connect(rp_imap *m, char *detail, size_t dsz)
     int st = rp_imap_command(m, "CAPABILITY", rp_imap_on_capability, NULL, 0, NULL, detail, dsz);
     if (st != RP_IMAP_ST_OK) {
         if (st != RP_IMAP_IO)
-            rp_imap_msg(detail, dsz, "imap: CAPABILITY failed");
+            rp_pu_msg(detail, dsz, "imap: CAPABILITY failed");
         rp_imap_drop(m);
         return RP_SOURCE_RETRY;
     }
@@ -626,7 +555,7 @@ static void rp_imap_load_state(rp_imap *m, const char *state)
         p = e;
     }
     if (!hv || !hu) {
-        rp_imap_log(m, RP_LOG_WARN, "imap: saved state not understood; starting from UID 1");
+        rp_pu_log(&m->host, RP_LOG_WARN, "imap: saved state not understood; starting from UID 1");
         return;
     }
     if (folder) {
@@ -634,9 +563,9 @@ static void rp_imap_load_state(rp_imap *m, const char *state)
         while (fl && (folder[fl - 1] == '\n' || folder[fl - 1] == '\r'))
             fl--;
         if (fl != strlen(m->folder) || memcmp(folder, m->folder, fl) != 0) {
-            rp_imap_log(m, RP_LOG_INFO,
-                        "imap: saved state is for another folder; starting %s from UID 1",
-                        m->folder);
+            rp_pu_log(&m->host, RP_LOG_INFO,
+                      "imap: saved state is for another folder; starting %s from UID 1",
+                      m->folder);
             return;
         }
     }
@@ -740,17 +669,17 @@ static rp_source_result rp_imap_select(rp_imap *m, char *detail, size_t dsz)
         return RP_SOURCE_RETRY;
     }
     if (st == RP_IMAP_ST_NO) {
-        rp_imap_msg(detail, dsz, "imap: cannot select folder '%s': %s", m->folder, text);
+        rp_pu_msg(detail, dsz, "imap: cannot select folder '%s': %s", m->folder, text);
         m->selected = false;
         return RP_SOURCE_FATAL;
     }
     if (st != RP_IMAP_ST_OK) {
-        rp_imap_msg(detail, dsz, "imap: SELECT refused: %s", text);
+        rp_pu_msg(detail, dsz, "imap: SELECT refused: %s", text);
         rp_imap_drop(m);
         return RP_SOURCE_RETRY;
     }
     if (m->sel_uidvalidity == 0) {
-        rp_imap_msg(detail, dsz, "imap: the server sent no UIDVALIDITY for '%s'", m->folder);
+        rp_pu_msg(detail, dsz, "imap: the server sent no UIDVALIDITY for '%s'", m->folder);
         rp_imap_drop(m);
         return RP_SOURCE_RETRY;
     }
@@ -758,10 +687,10 @@ static rp_source_result rp_imap_select(rp_imap *m, char *detail, size_t dsz)
     if (m->uidvalidity == 0) {
         m->uidvalidity = m->sel_uidvalidity;
     } else if (m->uidvalidity != m->sel_uidvalidity) {
-        rp_imap_log(m, RP_LOG_WARN,
-                    "imap: UIDVALIDITY of '%s' changed from %u to %u: starting again from "
-                    "UID 1 (messages the queue has already are recognised there)",
-                    m->folder, (unsigned)m->uidvalidity, (unsigned)m->sel_uidvalidity);
+        rp_pu_log(&m->host, RP_LOG_WARN,
+                  "imap: UIDVALIDITY of '%s' changed from %u to %u: starting again from "
+                  "UID 1 (messages the queue has already are recognised there)",
+                  m->folder, (unsigned)m->uidvalidity, (unsigned)m->sel_uidvalidity);
         m->uidvalidity = m->sel_uidvalidity;
         m->cursor = 0;
         m->nknown = 0;
@@ -779,7 +708,7 @@ static rp_source_result rp_imap_noop(rp_imap *m, char *detail, size_t dsz)
     if (st == RP_IMAP_ST_OK)
         return RP_SOURCE_OK;
     if (st != RP_IMAP_IO)
-        rp_imap_msg(detail, dsz, "imap: NOOP refused: %s", text);
+        rp_pu_msg(detail, dsz, "imap: NOOP refused: %s", text);
     rp_imap_drop(m);
     return RP_SOURCE_RETRY;
 }
@@ -794,9 +723,9 @@ static rp_source_result rp_imap_ready(rp_imap *m, char *detail, size_t dsz)
         if (r != RP_SOURCE_OK)
             return r;
         r = m->selected ? rp_imap_noop(m, detail, dsz) : rp_imap_select(m, detail, dsz);
-        if (r == RP_SOURCE_OK || !reused || m->connected || rp_imap_stopping(m))
+        if (r == RP_SOURCE_OK || !reused || m->connected || rp_pu_stopping(&m->host))
             return r;
-        rp_imap_log(m, RP_LOG_DEBUG, "imap: kept connection was closed; reconnecting");
+        rp_pu_log(&m->host, RP_LOG_DEBUG, "imap: kept connection was closed; reconnecting");
     }
     return RP_SOURCE_RETRY;
 }
@@ -819,13 +748,13 @@ static rp_source_result rp_imap_uid_cmd(rp_imap *m, const char *verb, const char
     while (done < n) {
         size_t k = rp_imap_uid_set(uids + done, n - done, set, sizeof set);
         if (k == 0) {
-            rp_imap_msg(detail, dsz, "imap: UID set does not fit");
+            rp_pu_msg(detail, dsz, "imap: UID set does not fit");
             return RP_SOURCE_RETRY;
         }
         size_t need = strlen(verb) + strlen(set) + strlen(suffix) + 8;
         char *cmd = malloc(need);
         if (!cmd) {
-            rp_imap_msg(detail, dsz, "imap: out of memory");
+            rp_pu_msg(detail, dsz, "imap: out of memory");
             return RP_SOURCE_RETRY;
         }
         snprintf(cmd, need, "UID %s %s%s", verb, set, suffix);
@@ -839,10 +768,10 @@ static rp_source_result rp_imap_uid_cmd(rp_imap *m, const char *verb, const char
         }
         if (st != RP_IMAP_ST_OK) {
             if (trycreate) {
-                rp_imap_msg(detail, dsz, "imap: %s: folder does not exist: %s", what, text);
+                rp_pu_msg(detail, dsz, "imap: %s: folder does not exist: %s", what, text);
                 return RP_SOURCE_FATAL;
             }
-            rp_imap_msg(detail, dsz, "imap: %s refused: %s", what, text);
+            rp_pu_msg(detail, dsz, "imap: %s refused: %s", what, text);
             return RP_SOURCE_RETRY;
         }
         done += k;
@@ -871,10 +800,10 @@ static rp_source_result rp_imap_move(rp_imap *m, const uint32_t *uids, size_t n,
         return rp_imap_uid_cmd(m, "EXPUNGE", "", uids, n, what, detail, dsz);
     if (!m->warned_nomove) {
         m->warned_nomove = true;
-        rp_imap_log(m, RP_LOG_WARN,
-                    "imap: the server offers neither MOVE nor UIDPLUS: moved messages are "
-                    "copied and left flagged \\Deleted in '%s'",
-                    m->folder);
+        rp_pu_log(&m->host, RP_LOG_WARN,
+                  "imap: the server offers neither MOVE nor UIDPLUS: moved messages are "
+                  "copied and left flagged \\Deleted in '%s'",
+                  m->folder);
     }
     return RP_SOURCE_OK;
 }
@@ -894,8 +823,10 @@ static rp_source_result rp_imap_set_aside(rp_imap *m, const uint32_t *uids, size
     if (r != RP_SOURCE_OK)
         return r;
     for (size_t i = 0; i < n; i++)
-        rp_imap_log(m, RP_LOG_WARN, "imap: %s uid %u %s; %s", m->folder, (unsigned)uids[i], why,
-                    m->error_folder ? "moved to error_folder" : "flagged \\Seen, not handed over again");
+        rp_pu_log(&m->host, RP_LOG_WARN, "imap: %s uid %u %s; %s", m->folder, (unsigned)uids[i],
+                  why,
+                  m->error_folder ? "moved to error_folder"
+                                  : "flagged \\Seen, not handed over again");
     return RP_SOURCE_OK;
 }
 
@@ -991,7 +922,7 @@ static rp_source_result rp_imap_scan(rp_imap *m, size_t want, bool *rest, char *
         return RP_SOURCE_RETRY;
     }
     if (hs != RP_IMAP_ST_OK) {
-        rp_imap_msg(detail, dsz, "imap: FETCH refused: %s", text);
+        rp_pu_msg(detail, dsz, "imap: FETCH refused: %s", text);
         rp_imap_drop(m);
         return RP_SOURCE_RETRY;
     }
@@ -1013,7 +944,7 @@ static rp_source_result rp_imap_scan(rp_imap *m, size_t want, bool *rest, char *
             return RP_SOURCE_RETRY;
         }
         if (st != RP_IMAP_ST_OK) {
-            rp_imap_msg(detail, dsz, "imap: UID FETCH refused: %s", text);
+            rp_pu_msg(detail, dsz, "imap: UID FETCH refused: %s", text);
             rp_imap_drop(m);
             return RP_SOURCE_RETRY;
         }
@@ -1032,7 +963,7 @@ static rp_source_result rp_imap_scan(rp_imap *m, size_t want, bool *rest, char *
         a = b + 1;
         if (m->ncand == before && window < ((uint64_t)1 << 24))
             window *= 2; /* a gap in the UIDs: look further at once */
-        if (rp_imap_stopping(m)) {
+        if (rp_pu_stopping(&m->host)) {
             *rest = true;
             break;
         }
@@ -1058,7 +989,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
     if (detail && dsz)
         detail[0] = 0;
     if (!m || !emit) {
-        rp_imap_msg(detail, dsz, "imap: no instance");
+        rp_pu_msg(detail, dsz, "imap: no instance");
         return RP_SOURCE_FATAL;
     }
     if (max == 0)
@@ -1090,7 +1021,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
             return r;
         for (size_t i = 0; i < nbig; i++)
             if (rp_imap_known_add(m, big[i], true) != 0) {
-                rp_imap_msg(detail, dsz, "imap: out of memory");
+                rp_pu_msg(detail, dsz, "imap: out of memory");
                 return RP_SOURCE_RETRY;
             }
         rp_imap_known_settle(m, false);
@@ -1118,7 +1049,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
         if (covered < k)
             k = covered;
         if (k == 0) {
-            rp_imap_msg(detail, dsz, "imap: UID set does not fit");
+            rp_pu_msg(detail, dsz, "imap: UID set does not fit");
             return RP_SOURCE_RETRY;
         }
         char cmd[RP_IMAP_CMD_SET + 64];
@@ -1133,7 +1064,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
             return RP_SOURCE_RETRY;
         }
         if (st != RP_IMAP_ST_OK) {
-            rp_imap_msg(detail, dsz, "imap: UID FETCH refused: %s", text);
+            rp_pu_msg(detail, dsz, "imap: UID FETCH refused: %s", text);
             rp_imap_drop(m);
             return RP_SOURCE_RETRY;
         }
@@ -1157,7 +1088,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
                 .received = g->date,
             };
             if (rp_imap_known_add(m, g->uid, false) != 0) {
-                rp_imap_msg(detail, dsz, "imap: out of memory");
+                rp_pu_msg(detail, dsz, "imap: out of memory");
                 return RP_SOURCE_RETRY;
             }
             if (emit(ctx, &item) != 0) {
@@ -1167,7 +1098,7 @@ static rp_source_result rp_imap_poll(void *instance, unsigned max, rp_source_emi
             }
         }
         done += k;
-        if (rp_imap_stopping(m)) {
+        if (rp_pu_stopping(&m->host)) {
             rest = true;
             break;
         }
@@ -1186,13 +1117,13 @@ static rp_source_result rp_imap_ack(void *instance, const uint64_t *tokens, cons
     if (detail && dsz)
         detail[0] = 0;
     if (!m) {
-        rp_imap_msg(detail, dsz, "imap: no instance");
+        rp_pu_msg(detail, dsz, "imap: no instance");
         return RP_SOURCE_FATAL;
     }
     if (n == 0)
         return RP_SOURCE_OK;
     if (!tokens || !outcome) {
-        rp_imap_msg(detail, dsz, "imap: no tokens");
+        rp_pu_msg(detail, dsz, "imap: no tokens");
         return RP_SOURCE_FATAL;
     }
     uint32_t *stored = malloc(n * sizeof *stored);
@@ -1201,7 +1132,7 @@ static rp_source_result rp_imap_ack(void *instance, const uint64_t *tokens, cons
     if (!stored || !bad) {
         free(stored);
         free(bad);
-        rp_imap_msg(detail, dsz, "imap: out of memory");
+        rp_pu_msg(detail, dsz, "imap: out of memory");
         return RP_SOURCE_RETRY;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1228,9 +1159,9 @@ static rp_source_result rp_imap_ack(void *instance, const uint64_t *tokens, cons
             r = rp_imap_ready(m, detail, dsz);
         if (r == RP_SOURCE_OK && m->uidvalidity != validity) {
             /* the folder changed under us: these UIDs mean nothing now */
-            rp_imap_msg(detail, dsz, "imap: UIDVALIDITY of '%s' changed before the "
+            rp_pu_msg(detail, dsz, "imap: UIDVALIDITY of '%s' changed before the "
                                      "acknowledgement; messages are handed over again",
-                        m->folder);
+                      m->folder);
             r = RP_SOURCE_RETRY;
         }
         if (r == RP_SOURCE_OK && ns) {
@@ -1251,7 +1182,7 @@ static rp_source_result rp_imap_ack(void *instance, const uint64_t *tokens, cons
             if (rp_imap_known_add(m, bad[i], true) != 0)
                 r = RP_SOURCE_RETRY;
         if (r != RP_SOURCE_OK)
-            rp_imap_msg(detail, dsz, "imap: out of memory");
+            rp_pu_msg(detail, dsz, "imap: out of memory");
         rp_imap_known_settle(m, false);
         rp_imap_save(m);
     }
@@ -1279,7 +1210,7 @@ static void rp_imap_close(void *instance)
     free(m->move_to);
     free(m->error_folder);
     free(m->username);
-    rp_imap_wipe_free(m->password);
+    rp_pu_wipe_free(m->password);
     free(m->ca_file);
     free(m->rbuf);
     free(m->known);
@@ -1290,90 +1221,6 @@ static void rp_imap_close(void *instance)
     free(m);
 }
 
-static void rp_imap_wipe_buf(char *buf)
-{
-    explicit_bzero(buf, RP_IMAP_PASSWORD_MAX + 2);
-    free(buf);
-}
-
-/* Reads the password file: owner-only, regular, one trailing newline (and
- * CR) removed. */
-static char *rp_imap_read_password(const char *path, char *err, size_t errsize)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        rp_imap_msg(err, errsize, "imap: password_file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rp_imap_msg(err, errsize, "imap: password_file %s is not a regular file", path);
-        (void)close(fd);
-        return NULL;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        rp_imap_msg(err, errsize,
-                    "imap: password_file %s is accessible to group or others (mode %03o); "
-                    "make it owner-only (chmod 600)",
-                    path, (unsigned)(st.st_mode & 0777));
-        (void)close(fd);
-        return NULL;
-    }
-    char *buf = calloc(1, RP_IMAP_PASSWORD_MAX + 2);
-    if (!buf) {
-        (void)close(fd);
-        rp_imap_msg(err, errsize, "imap: out of memory");
-        return NULL;
-    }
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, RP_IMAP_PASSWORD_MAX + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rp_imap_msg(err, errsize, "imap: password_file %s: %s", path, strerror(errno));
-            (void)close(fd);
-            rp_imap_wipe_buf(buf);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > RP_IMAP_PASSWORD_MAX) {
-            rp_imap_msg(err, errsize, "imap: password_file %s is larger than %d bytes", path,
-                        RP_IMAP_PASSWORD_MAX);
-            (void)close(fd);
-            rp_imap_wipe_buf(buf);
-            return NULL;
-        }
-    }
-    (void)close(fd);
-    if (len && buf[len - 1] == '\n')
-        buf[--len] = 0;
-    if (len && buf[len - 1] == '\r')
-        buf[--len] = 0;
-    if (len == 0 || memchr(buf, 0, len) || memchr(buf, '\n', len)) {
-        rp_imap_msg(err, errsize, "imap: password_file %s must hold one non-empty line", path);
-        rp_imap_wipe_buf(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static int rp_imap_parse_ms(const char *key, const char *v, long *out, char *err, size_t errsize)
-{
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || !end || end == v || *end || n < 1 || n > 3600000) {
-        rp_imap_msg(err, errsize, "imap: option '%s' must be a number of milliseconds (1..3600000)",
-                    key);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 /* A folder name: printable ASCII (a non-ASCII name is given in IMAP's
  * modified UTF-7, as the server lists it), at most RP_IMAP_FOLDER_MAX bytes.
  * Quotes it into q. */
@@ -1382,24 +1229,38 @@ static int rp_imap_folder_ok(const char *key, const char *name, char *q, size_t 
 {
     size_t n = strlen(name);
     if (n == 0 || n > RP_IMAP_FOLDER_MAX) {
-        rp_imap_msg(err, errsize, "imap: %s must be a folder name of 1..%d bytes", key,
-                    RP_IMAP_FOLDER_MAX);
+        rp_pu_msg(err, errsize, "imap: %s must be a folder name of 1..%d bytes", key,
+                  RP_IMAP_FOLDER_MAX);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c > 0x7e) {
-            rp_imap_msg(err, errsize,
-                        "imap: %s: folder names are printable ASCII; give a non-ASCII name "
-                        "in IMAP's modified UTF-7 (as the server lists it)",
-                        key);
+            rp_pu_msg(err, errsize,
+                      "imap: %s: folder names are printable ASCII; give a non-ASCII name "
+                      "in IMAP's modified UTF-7 (as the server lists it)",
+                      key);
             return -1;
         }
     }
     if (rp_imap_quote(name, q, qsize) != 0) {
-        rp_imap_msg(err, errsize, "imap: %s is too long", key);
+        rp_pu_msg(err, errsize, "imap: %s is too long", key);
         return -1;
     }
+    return 0;
+}
+
+/* move_to or error_folder: a folder name other than the url's, quoted into q
+ * and copied into *out. */
+static int rp_imap_other_folder(const rp_imap *m, const char *key, const char *name, char *q,
+                                size_t qsize, char **out, char *err, size_t errsize)
+{
+    if (rp_imap_folder_ok(key, name, q, qsize, err, errsize) != 0)
+        return -1;
+    if (strcmp(name, m->folder) == 0)
+        return rp_pu_fail(err, errsize, "imap: %s must differ from the url's folder", key);
+    if (!(*out = rp_pu_strdup(name)))
+        return rp_pu_fail(err, errsize, "imap: out of memory");
     return 0;
 }
 
@@ -1411,59 +1272,59 @@ static int rp_imap_parse_url(rp_imap *m, const char *url, bool *imaps, char *err
          *query = NULL, *frag = NULL;
     int rc = -1;
     if (!u) {
-        rp_imap_msg(err, errsize, "imap: out of memory");
+        rp_pu_msg(err, errsize, "imap: out of memory");
         return -1;
     }
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        rp_imap_msg(err, errsize, "imap: option 'url' is not a valid URL");
+        rp_pu_msg(err, errsize, "imap: option 'url' is not a valid URL");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcmp(scheme, "imap") != 0 && strcmp(scheme, "imaps") != 0)) {
-        rp_imap_msg(err, errsize, "imap: option 'url' must start with imap:// or imaps://");
+        rp_pu_msg(err, errsize, "imap: option 'url' must start with imap:// or imaps://");
         goto done;
     }
     *imaps = strcmp(scheme, "imaps") == 0;
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
-        rp_imap_msg(err, errsize, "imap: option 'url' has no host");
+        rp_pu_msg(err, errsize, "imap: option 'url' has no host");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        rp_imap_msg(err, errsize,
-                    "imap: option 'url' must not hold credentials (use username and "
-                    "password_env or password_file)");
+        rp_pu_msg(err, errsize,
+                  "imap: option 'url' must not hold credentials (use username and "
+                  "password_env or password_file)");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-        rp_imap_msg(err, errsize, "imap: option 'url' must not have a query or fragment");
+        rp_pu_msg(err, errsize, "imap: option 'url' must not have a query or fragment");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rp_imap_msg(err, errsize, "imap: option 'url' has no usable port");
+        rp_pu_msg(err, errsize, "imap: option 'url' has no usable port");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        rp_imap_msg(err, errsize, "imap: option 'url' has an unreadable path");
+        rp_pu_msg(err, errsize, "imap: option 'url' has an unreadable path");
         goto done;
     }
     const char *folder = path[0] == '/' ? path + 1 : path;
     if (!folder[0])
         folder = "INBOX";
     if (strchr(folder, ';')) {
-        rp_imap_msg(err, errsize,
-                    "imap: option 'url' path must be just the folder (no ;UID= or other "
-                    "IMAP URL parts)");
+        rp_pu_msg(err, errsize,
+                  "imap: option 'url' path must be just the folder (no ;UID= or other "
+                  "IMAP URL parts)");
         goto done;
     }
     if (rp_imap_folder_ok("the url's folder", folder, m->folder_q, sizeof m->folder_q, err,
                           errsize) != 0)
         goto done;
-    m->folder = rp_imap_strdup(folder);
+    m->folder = rp_pu_strdup(folder);
     size_t need = strlen(scheme) + strlen(host) + strlen(port) + 8;
     m->url = malloc(need);
     if (!m->folder || !m->url) {
-        rp_imap_msg(err, errsize, "imap: out of memory");
+        rp_pu_msg(err, errsize, "imap: out of memory");
         goto done;
     }
     snprintf(m->url, need, "%s://%s:%s/", scheme, host, port);
@@ -1486,60 +1347,39 @@ static int rp_imap_open(const rp_plugin_host *host, const rp_plugin_option *opts
     static const char *const known[] = {
         "url",    "tls",     "ca_file",      "username", "password_env", "password_file",
         "after",  "move_to", "error_folder", "batch",    "timeout_ms",   "connect_timeout_ms",
+        NULL,
     };
+    static const rp_pu_refusal refused[] = {RP_PU_REFUSE_PASSWORD, {NULL, NULL}};
     enum { K_URL, K_TLS, K_CA, K_USER, K_PENV, K_PFILE, K_AFTER, K_MOVE, K_ERR, K_BATCH, K_TMO,
            K_CTMO, K_N };
-    const char *val[K_N] = {0};
+    const char *val[K_N];
     if (!instance) {
-        rp_imap_msg(err, errsize, "imap: no instance pointer");
+        rp_pu_msg(err, errsize, "imap: no instance pointer");
         return 1;
     }
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        size_t which = K_N;
-        for (size_t j = 0; j < K_N; j++)
-            if (strcmp(k, known[j]) == 0)
-                which = j;
-        if (which == K_N) {
-            if (strcmp(k, "password") == 0)
-                rp_imap_msg(err, errsize,
-                            "imap: option 'password' is not accepted; use password_env or "
-                            "password_file");
-            else
-                rp_imap_msg(err, errsize,
-                            "imap: unknown option '%s' (known: url, tls, ca_file, username, "
-                            "password_env, password_file, after, move_to, error_folder, batch, "
-                            "timeout_ms, connect_timeout_ms)",
-                            k);
-            return 1;
-        }
-        if (val[which]) {
-            rp_imap_msg(err, errsize, "imap: option '%s' given twice", k);
-            return 1;
-        }
-        val[which] = opts[i].value ? opts[i].value : "";
-    }
+    if (rp_pu_options("imap", known, refused, opts, nopts, val, err, errsize) != 0)
+        return 1;
     if (!val[K_URL] || !val[K_URL][0]) {
-        rp_imap_msg(err, errsize, "imap: option 'url' is required (imap://host:port/FOLDER)");
+        rp_pu_msg(err, errsize, "imap: option 'url' is required (imap://host:port/FOLDER)");
         return 1;
     }
     if (!val[K_USER] || !val[K_USER][0]) {
-        rp_imap_msg(err, errsize, "imap: option 'username' is required");
+        rp_pu_msg(err, errsize, "imap: option 'username' is required");
         return 1;
     }
     if (val[K_PENV] && val[K_PFILE]) {
-        rp_imap_msg(err, errsize, "imap: give password_env or password_file, not both");
+        rp_pu_msg(err, errsize, "imap: give password_env or password_file, not both");
         return 1;
     }
     if (!val[K_PENV] && !val[K_PFILE]) {
-        rp_imap_msg(err, errsize, "imap: option 'username' needs password_env or password_file");
+        rp_pu_msg(err, errsize, "imap: option 'username' needs password_env or password_file");
         return 1;
     }
 
     rp_imap *m = calloc(1, sizeof *m);
     if (!m) {
-        rp_imap_msg(err, errsize, "imap: out of memory");
+        rp_pu_msg(err, errsize, "imap: out of memory");
         return 1;
     }
     if (host) {
@@ -1550,125 +1390,64 @@ static int rp_imap_open(const rp_plugin_host *host, const rp_plugin_option *opts
     m->connect_timeout_ms = 10000;
     m->batch = 50;
     if ((val[K_TMO] &&
-         rp_imap_parse_ms("timeout_ms", val[K_TMO], &m->timeout_ms, err, errsize) != 0) ||
-        (val[K_CTMO] && rp_imap_parse_ms("connect_timeout_ms", val[K_CTMO],
-                                         &m->connect_timeout_ms, err, errsize) != 0))
+         rp_pu_ms_opt("imap", "timeout_ms", val[K_TMO], &m->timeout_ms, err, errsize) != 0) ||
+        (val[K_CTMO] && rp_pu_ms_opt("imap", "connect_timeout_ms", val[K_CTMO],
+                                     &m->connect_timeout_ms, err, errsize) != 0))
         goto fail;
+    unsigned long long batch;
     if (val[K_BATCH]) {
-        char *end = NULL;
-        errno = 0;
-        long b = strtol(val[K_BATCH], &end, 10);
-        if (errno || !end || end == val[K_BATCH] || *end || b < 1 || b > 1000) {
-            rp_imap_msg(err, errsize, "imap: option 'batch' must be a number from 1 to 1000");
+        if (rp_pu_uint(val[K_BATCH], 1, 1000, &batch) != 0) {
+            rp_pu_msg(err, errsize, "imap: option 'batch' must be a number from 1 to 1000");
             goto fail;
         }
-        m->batch = (unsigned)b;
+        m->batch = (unsigned)batch;
     }
 
     bool imaps = false;
     if (rp_imap_parse_url(m, val[K_URL], &imaps, err, errsize) != 0)
         goto fail;
-    if (!val[K_TLS])
-        m->tls = imaps ? RP_TLS_IMPLICIT : RP_TLS_STARTTLS;
-    else if (strcmp(val[K_TLS], "none") == 0)
-        m->tls = RP_TLS_NONE;
-    else if (strcmp(val[K_TLS], "starttls") == 0)
-        m->tls = RP_TLS_STARTTLS;
-    else if (strcmp(val[K_TLS], "tls") == 0)
-        m->tls = RP_TLS_IMPLICIT;
-    else {
-        rp_imap_msg(err, errsize, "imap: option 'tls' must be none, starttls or tls");
+    if (rp_pu_tls_opt("imap", val[K_TLS], imaps, "imaps", &m->tls, err, errsize) != 0)
         goto fail;
-    }
-    if (imaps != (m->tls == RP_TLS_IMPLICIT)) {
-        rp_imap_msg(err, errsize, imaps
-                                      ? "imap: an imaps:// url always uses TLS; tls must be 'tls'"
-                                      : "imap: tls 'tls' (implicit TLS) needs an imaps:// url");
-        goto fail;
-    }
 
     if (!val[K_AFTER] || strcmp(val[K_AFTER], "seen") == 0)
         m->after = RP_AFTER_SEEN;
     else if (strcmp(val[K_AFTER], "move") == 0)
         m->after = RP_AFTER_MOVE;
     else {
-        rp_imap_msg(err, errsize, "imap: option 'after' must be seen or move");
+        rp_pu_msg(err, errsize, "imap: option 'after' must be seen or move");
         goto fail;
     }
     if (m->after == RP_AFTER_MOVE && !val[K_MOVE]) {
-        rp_imap_msg(err, errsize, "imap: after: move needs option 'move_to'");
+        rp_pu_msg(err, errsize, "imap: after: move needs option 'move_to'");
         goto fail;
     }
     if (m->after != RP_AFTER_MOVE && val[K_MOVE]) {
-        rp_imap_msg(err, errsize, "imap: option 'move_to' is only used with after: move");
+        rp_pu_msg(err, errsize, "imap: option 'move_to' is only used with after: move");
         goto fail;
     }
-    if (val[K_MOVE]) {
-        if (rp_imap_folder_ok("move_to", val[K_MOVE], m->move_q, sizeof m->move_q, err,
-                              errsize) != 0)
-            goto fail;
-        if (strcmp(val[K_MOVE], m->folder) == 0) {
-            rp_imap_msg(err, errsize, "imap: move_to must differ from the url's folder");
-            goto fail;
-        }
-        if (!(m->move_to = rp_imap_strdup(val[K_MOVE])))
-            goto oom;
-    }
-    if (val[K_ERR]) {
-        if (rp_imap_folder_ok("error_folder", val[K_ERR], m->error_q, sizeof m->error_q, err,
-                              errsize) != 0)
-            goto fail;
-        if (strcmp(val[K_ERR], m->folder) == 0) {
-            rp_imap_msg(err, errsize, "imap: error_folder must differ from the url's folder");
-            goto fail;
-        }
-        if (!(m->error_folder = rp_imap_strdup(val[K_ERR])))
-            goto oom;
-    }
+    if ((val[K_MOVE] && rp_imap_other_folder(m, "move_to", val[K_MOVE], m->move_q,
+                                             sizeof m->move_q, &m->move_to, err, errsize) != 0) ||
+        (val[K_ERR] && rp_imap_other_folder(m, "error_folder", val[K_ERR], m->error_q,
+                                            sizeof m->error_q, &m->error_folder, err,
+                                            errsize) != 0))
+        goto fail;
 
     const char *base = host && host->base_dir ? host->base_dir : ".";
-    if (val[K_CA]) {
-        if (!val[K_CA][0]) {
-            rp_imap_msg(err, errsize, "imap: option 'ca_file' is empty");
-            goto fail;
-        }
-        m->ca_file = rp_imap_resolve(base, val[K_CA]);
-        if (!m->ca_file)
-            goto oom;
-        if (access(m->ca_file, R_OK) != 0) {
-            rp_imap_msg(err, errsize, "imap: ca_file %s: %s", m->ca_file, strerror(errno));
-            goto fail;
-        }
-    }
-    if (!(m->username = rp_imap_strdup(val[K_USER])))
+    if (val[K_CA] && !(m->ca_file = rp_pu_ca_file("imap", base, val[K_CA], err, errsize)))
+        goto fail;
+    if (!(m->username = rp_pu_strdup(val[K_USER])))
         goto oom;
-    if (val[K_PENV]) {
-        const char *pw = val[K_PENV][0] ? getenv(val[K_PENV]) : NULL;
-        if (!pw || !pw[0]) {
-            rp_imap_msg(err, errsize,
-                        "imap: password_env: environment variable '%s' is not set or empty",
-                        val[K_PENV]);
-            goto fail;
-        }
-        if (!(m->password = rp_imap_strdup(pw)))
-            goto oom;
-    } else {
-        char *path = rp_imap_resolve(base, val[K_PFILE]);
-        if (!path)
-            goto oom;
-        m->password = rp_imap_read_password(path, err, errsize);
-        free(path);
-        if (!m->password)
-            goto fail;
-    }
-    if (m->tls == RP_TLS_NONE && !(host && host->check_only))
-        rp_imap_log(m, RP_LOG_WARN, "imap: tls is none: the password crosses the network in clear");
+    if (!(m->password = rp_pu_password("imap", base, val[K_PENV], val[K_PFILE], err, errsize)))
+        goto fail;
+    if (m->tls == RP_PU_TLS_NONE && !(host && host->check_only))
+        rp_pu_log(&m->host, RP_LOG_WARN,
+                  "imap: tls is none: the password crosses the network in clear");
 
     rp_imap_load_state(m, state);
 
     /* Counted: paired with curl_global_cleanup() in close. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rp_imap_msg(err, errsize, "imap: libcurl initialisation failed");
+        rp_pu_msg(err, errsize, "imap: libcurl initialisation failed");
         goto fail;
     }
     m->curl_ready = true;
@@ -1677,7 +1456,7 @@ static int rp_imap_open(const rp_plugin_host *host, const rp_plugin_option *opts
     *instance = m;
     return 0;
 oom:
-    rp_imap_msg(err, errsize, "imap: out of memory");
+    rp_pu_msg(err, errsize, "imap: out of memory");
 fail:
     rp_imap_close(m);
     return 1;
@@ -1692,17 +1471,4 @@ static const rp_source_ops rp_imap_ops = {
     .close = rp_imap_close,
 };
 
-static const rp_plugin_info rp_imap_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "imap",
-    .description = "fetches buyer messages from an IMAP folder",
-    .sink = NULL,
-    .source = &rp_imap_ops,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void);
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &rp_imap_info;
-}
+RP_PU_PLUGIN("imap", "fetches buyer messages from an IMAP folder", NULL, &rp_imap_ops);

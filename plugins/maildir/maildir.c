@@ -24,11 +24,9 @@
  * max_bytes. Errors come back as the plugin ABI says: a return value and one
  * line of text naming files and folders, never message content.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +36,7 @@
 
 #include "maildir_name.h"
 #include "plugin.h"
+#include "plugin_util.h"
 
 #define RP_MAILDIR_DEFAULT_MAX_BYTES (25u * 1024u * 1024u)
 #define RP_MAILDIR_DEFAULT_SCAN_LIMIT 10000u
@@ -51,11 +50,11 @@ typedef struct rp_maildir {
     rp_maildir_after after;
     size_t max_bytes;
     size_t scan_limit;
-    /* the listing: names in new/, sorted, at most scan_limit */
-    char **list;
-    size_t list_n, cursor;
-    bool listed;    /* a sweep is under way */
-    bool truncated; /* new/ held more names than the listing */
+    /* the listing: names in new/, sorted, at most scan_limit (truncated: new/
+     * held more names than the listing) */
+    rp_pu_names list;
+    size_t cursor;
+    bool listed; /* a sweep is under way */
     /* names handed over in the last poll; tokens are gen << 32 | index */
     char **handed;
     size_t handed_n, handed_cap;
@@ -65,45 +64,11 @@ typedef struct rp_maildir {
     size_t buf_cap;
 } rp_maildir;
 
-static void rp_maildir_msg(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_maildir_msg(char *buf, size_t size, const char *fmt, ...)
-{
-    if (!buf || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        buf[0] = 0;
-}
-
-static void rp_maildir_log(const rp_maildir *m, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_maildir_log(const rp_maildir *m, int level, const char *fmt, ...)
-{
-    if (!m->host || !m->host->log)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n >= 0)
-        m->host->log(m->host->ctx, level, line);
-}
-
 static void rp_maildir_free_list(rp_maildir *m)
 {
-    for (size_t i = 0; i < m->list_n; i++)
-        free(m->list[i]);
-    free(m->list);
-    m->list = NULL;
-    m->list_n = m->cursor = 0;
-    m->listed = m->truncated = false;
+    rp_pu_names_free(&m->list);
+    m->cursor = 0;
+    m->listed = false;
 }
 
 static void rp_maildir_clear_handed(rp_maildir *m)
@@ -127,26 +92,6 @@ static void rp_maildir_close(void *instance)
     free(m);
 }
 
-static char *rp_maildir_resolve(const char *base, const char *path)
-{
-    size_t need = strlen(path) + 1;
-    bool rel = path[0] != '/' && base && base[0];
-    if (rel)
-        need += strlen(base) + 1;
-    char *out = malloc(need);
-    if (!out)
-        return NULL;
-    if (rel)
-        snprintf(out, need, "%s/%s", base, path);
-    else
-        memcpy(out, path, need);
-    /* no trailing slashes: paths are joined with '/' below */
-    size_t len = strlen(out);
-    while (len > 1 && out[len - 1] == '/')
-        out[--len] = '\0';
-    return out;
-}
-
 /* path = root/sub[/name]; 0, or -1 when it does not fit */
 static int rp_maildir_path(char *path, size_t size, const char *root, const char *sub,
                            const char *name)
@@ -156,77 +101,20 @@ static int rp_maildir_path(char *path, size_t size, const char *root, const char
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* A folder the plugin needs: it exists, is a folder, and can be listed and
- * changed. */
-static int rp_maildir_check_dir(const char *path, char *err, size_t errsize)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        rp_maildir_msg(err, errsize, "maildir: %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        rp_maildir_msg(err, errsize, "maildir: %s is not a folder", path);
-        return -1;
-    }
-    if (access(path, R_OK | W_OK | X_OK) != 0) {
-        rp_maildir_msg(err, errsize, "maildir: %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int rp_maildir_size_opt(const char *key, const char *v, size_t lo, size_t hi, size_t *out,
-                               char *err, size_t errsize)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long x = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
-    if (!end || *end || errno || x < lo || x > hi) {
-        rp_maildir_msg(err, errsize, "maildir: option '%s' must be a whole number from %zu to %zu",
-                       key, lo, hi);
-        return -1;
-    }
-    *out = (size_t)x;
-    return 0;
-}
-
 static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *opts, size_t nopts,
                            const char *state, void **instance, char *err, size_t errsize)
 {
     (void)state; /* nothing is saved: new/ is the state */
-    const char *path = NULL, *after = NULL, *error_dir = NULL, *max_bytes = NULL,
-               *scan_limit = NULL;
+    static const char *const known[] = {"path",      "after",      "error_dir",
+                                        "max_bytes", "scan_limit", NULL};
+    const char *val[5];
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        const char *v = opts[i].value ? opts[i].value : "";
-        const char **slot = NULL;
-        if (strcmp(k, "path") == 0)
-            slot = &path;
-        else if (strcmp(k, "after") == 0)
-            slot = &after;
-        else if (strcmp(k, "error_dir") == 0)
-            slot = &error_dir;
-        else if (strcmp(k, "max_bytes") == 0)
-            slot = &max_bytes;
-        else if (strcmp(k, "scan_limit") == 0)
-            slot = &scan_limit;
-        else {
-            rp_maildir_msg(err, errsize,
-                           "maildir: unknown option '%s' (known: path, after, error_dir, "
-                           "max_bytes, scan_limit)",
-                           k);
-            return 1;
-        }
-        if (*slot) {
-            rp_maildir_msg(err, errsize, "maildir: option '%s' given twice", k);
-            return 1;
-        }
-        *slot = v;
-    }
+    if (rp_pu_options("maildir", known, NULL, opts, nopts, val, err, errsize) != 0)
+        return 1;
+    const char *path = val[0], *after = val[1], *error_dir = val[2], *max_bytes = val[3],
+               *scan_limit = val[4];
     if (!path || !path[0]) {
-        rp_maildir_msg(err, errsize, "maildir: option 'path' is required (the Maildir folder)");
+        rp_pu_msg(err, errsize, "maildir: option 'path' is required (the Maildir folder)");
         return 1;
     }
     rp_maildir_after how = RP_AFTER_SEEN;
@@ -238,25 +126,24 @@ static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *o
         else if (strcmp(after, "delete") == 0)
             how = RP_AFTER_DELETE;
         else {
-            rp_maildir_msg(err, errsize, "maildir: option 'after' must be seen, keep or delete");
+            rp_pu_msg(err, errsize, "maildir: option 'after' must be seen, keep or delete");
             return 1;
         }
     }
     if (error_dir && !error_dir[0]) {
-        rp_maildir_msg(err, errsize, "maildir: option 'error_dir' is empty");
+        rp_pu_msg(err, errsize, "maildir: option 'error_dir' is empty");
         return 1;
     }
     size_t maxb = RP_MAILDIR_DEFAULT_MAX_BYTES, limit = RP_MAILDIR_DEFAULT_SCAN_LIMIT;
-    if (max_bytes &&
-        rp_maildir_size_opt("max_bytes", max_bytes, 1, (size_t)1 << 30, &maxb, err, errsize) != 0)
-        return 1;
-    if (scan_limit &&
-        rp_maildir_size_opt("scan_limit", scan_limit, 1, 1000000, &limit, err, errsize) != 0)
+    if ((max_bytes && rp_pu_uint_opt("maildir", "max_bytes", max_bytes, 1, (size_t)1 << 30,
+                                     &maxb, err, errsize) != 0) ||
+        (scan_limit && rp_pu_uint_opt("maildir", "scan_limit", scan_limit, 1, 1000000, &limit,
+                                      err, errsize) != 0))
         return 1;
 
     rp_maildir *m = calloc(1, sizeof *m);
     if (!m) {
-        rp_maildir_msg(err, errsize, "maildir: out of memory");
+        rp_pu_msg(err, errsize, "maildir: out of memory");
         return 1;
     }
     m->host = host;
@@ -264,26 +151,26 @@ static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *o
     m->max_bytes = maxb;
     m->scan_limit = limit;
     const char *base = host ? host->base_dir : NULL;
-    m->root = rp_maildir_resolve(base, path);
+    m->root = rp_pu_dir(base, path);
     if (error_dir)
-        m->error_dir = rp_maildir_resolve(base, error_dir);
+        m->error_dir = rp_pu_dir(base, error_dir);
     if (!m->root || (error_dir && !m->error_dir)) {
         rp_maildir_close(m);
-        rp_maildir_msg(err, errsize, "maildir: out of memory");
+        rp_pu_msg(err, errsize, "maildir: out of memory");
         return 1;
     }
     char p[PATH_MAX];
     static const char *const subs[] = {"new", "cur"};
     for (size_t i = 0; i < 2; i++) {
         if (rp_maildir_path(p, sizeof p, m->root, subs[i], NULL) != 0) {
-            rp_maildir_msg(err, errsize, "maildir: path is too long");
+            rp_pu_msg(err, errsize, "maildir: path is too long");
             rp_maildir_close(m);
             return 1;
         }
-        if (rp_maildir_check_dir(p, err, errsize) != 0) {
+        if (rp_pu_check_dir("maildir", NULL, p, err, errsize) != 0) {
             size_t used = strlen(err);
-            rp_maildir_msg(err + used, errsize - used,
-                           " (path must be a Maildir with cur/ and new/)");
+            rp_pu_msg(err + used, errsize - used,
+                      " (path must be a Maildir with cur/ and new/)");
             rp_maildir_close(m);
             return 1;
         }
@@ -293,24 +180,24 @@ static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *o
         bool missing = stat(m->error_dir, &st) != 0 && errno == ENOENT;
         if (missing && !(host && host->check_only)) {
             if (mkdir(m->error_dir, 0700) != 0 && errno != EEXIST) {
-                rp_maildir_msg(err, errsize, "maildir: cannot create error_dir %s: %s",
-                               m->error_dir, strerror(errno));
+                rp_pu_msg(err, errsize, "maildir: cannot create error_dir %s: %s",
+                          m->error_dir, strerror(errno));
                 rp_maildir_close(m);
                 return 1;
             }
             missing = false;
         }
         if (!missing) {
-            if (rp_maildir_check_dir(m->error_dir, err, errsize) != 0) {
+            if (rp_pu_check_dir("maildir", NULL, m->error_dir, err, errsize) != 0) {
                 rp_maildir_close(m);
                 return 1;
             }
             if (rp_maildir_path(p, sizeof p, m->root, "new", NULL) != 0 || stat(p, &newst) != 0 ||
                 stat(m->error_dir, &st) != 0 || st.st_dev != newst.st_dev) {
-                rp_maildir_msg(err, errsize,
-                               "maildir: error_dir %s must be on the same file system as the "
-                               "Maildir (messages are moved by renaming)",
-                               m->error_dir);
+                rp_pu_msg(err, errsize,
+                          "maildir: error_dir %s must be on the same file system as the "
+                          "Maildir (messages are moved by renaming)",
+                          m->error_dir);
                 rp_maildir_close(m);
                 return 1;
             }
@@ -323,8 +210,8 @@ static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *o
             int bad = !parent || access(slash ? parent : ".", W_OK | X_OK) != 0;
             free(parent);
             if (bad) {
-                rp_maildir_msg(err, errsize, "maildir: cannot create error_dir %s: %s",
-                               m->error_dir, strerror(errno ? errno : ENOMEM));
+                rp_pu_msg(err, errsize, "maildir: cannot create error_dir %s: %s",
+                          m->error_dir, strerror(errno ? errno : ENOMEM));
                 rp_maildir_close(m);
                 return 1;
             }
@@ -334,124 +221,37 @@ static int rp_maildir_open(const rp_plugin_host *host, const rp_plugin_option *o
     return 0;
 }
 
-/* ---- listing ---------------------------------------------------------------
- * The scan_limit oldest names after `after` (NULL: all), kept in a max-heap
- * while new/ is read, then sorted. */
+/* ---- listing ---------------------------------------------------------------- */
 
-static void rp_maildir_sift_down(char **h, size_t n, size_t i)
+/* Names in new/ that can be messages: not hidden (nor "." and ".."). */
+static bool rp_maildir_keep(void *ctx, const char *name)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, big = i;
-        if (l < n && rp_maildir_name_cmp(h[l], h[big]) > 0)
-            big = l;
-        if (r < n && rp_maildir_name_cmp(h[r], h[big]) > 0)
-            big = r;
-        if (big == i)
-            return;
-        char *t = h[i];
-        h[i] = h[big];
-        h[big] = t;
-        i = big;
-    }
+    (void)ctx;
+    return name[0] != '.';
 }
 
-static void rp_maildir_sift_up(char **h, size_t i)
-{
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (rp_maildir_name_cmp(h[i], h[up]) <= 0)
-            return;
-        char *t = h[i];
-        h[i] = h[up];
-        h[up] = t;
-        i = up;
-    }
-}
-
-static int rp_maildir_qcmp(const void *a, const void *b)
-{
-    return rp_maildir_name_cmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Replaces the listing. after is borrowed (it may be a name of the old
- * listing: it is compared before that is freed). */
+/* Replaces the listing with the scan_limit oldest names after `after`
+ * (NULL: all; borrowed, it may be a name of the old listing). */
 static rp_source_result rp_maildir_relist(rp_maildir *m, const char *after, char *detail,
                                           size_t detailsize)
 {
     char p[PATH_MAX];
     if (rp_maildir_path(p, sizeof p, m->root, "new", NULL) != 0) {
-        rp_maildir_msg(detail, detailsize, "maildir: path is too long");
+        rp_pu_msg(detail, detailsize, "maildir: path is too long");
         return RP_SOURCE_FATAL;
     }
-    DIR *d = opendir(p);
-    if (!d) {
+    rp_pu_names names;
+    int r = rp_pu_list(p, after, m->scan_limit, rp_maildir_name_cmp, rp_maildir_keep, NULL,
+                       &names);
+    if (r != 0) {
         int e = errno;
-        rp_maildir_msg(detail, detailsize, "maildir: cannot list %s: %s", p, strerror(e));
-        return (e == ENOENT || e == ENOTDIR || e == EACCES) ? RP_SOURCE_FATAL
-                                                            : RP_SOURCE_RETRY;
+        rp_pu_msg(detail, detailsize, "maildir: cannot list %s: %s", p, strerror(e));
+        return r == -1 && (e == ENOENT || e == ENOTDIR || e == EACCES) ? RP_SOURCE_FATAL
+                                                                       : RP_SOURCE_RETRY;
     }
-    char **heap = malloc(m->scan_limit * sizeof *heap);
-    if (!heap) {
-        closedir(d);
-        rp_maildir_msg(detail, detailsize, "maildir: out of memory");
-        return RP_SOURCE_RETRY;
-    }
-    size_t n = 0;
-    bool truncated = false;
-    int rerr = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            rerr = errno;
-            break;
-        }
-        const char *name = de->d_name;
-        if (name[0] == '.')
-            continue; /* hidden, ".", ".." */
-#ifdef DT_DIR
-        if (de->d_type == DT_DIR)
-            continue;
-#endif
-        if (after && rp_maildir_name_cmp(name, after) <= 0)
-            continue;
-        if (n == m->scan_limit) {
-            truncated = true;
-            if (rp_maildir_name_cmp(name, heap[0]) >= 0)
-                continue;
-            char *s = strdup(name);
-            if (!s) {
-                rerr = ENOMEM;
-                break;
-            }
-            free(heap[0]);
-            heap[0] = s;
-            rp_maildir_sift_down(heap, n, 0);
-            continue;
-        }
-        char *s = strdup(name);
-        if (!s) {
-            rerr = ENOMEM;
-            break;
-        }
-        heap[n++] = s;
-        rp_maildir_sift_up(heap, n - 1);
-    }
-    closedir(d);
-    if (rerr) {
-        for (size_t i = 0; i < n; i++)
-            free(heap[i]);
-        free(heap);
-        rp_maildir_msg(detail, detailsize, "maildir: cannot list %s: %s", p, strerror(rerr));
-        return RP_SOURCE_RETRY;
-    }
-    qsort(heap, n, sizeof *heap, rp_maildir_qcmp);
     rp_maildir_free_list(m);
-    m->list = heap;
-    m->list_n = n;
-    m->cursor = 0;
+    m->list = names;
     m->listed = true;
-    m->truncated = truncated;
     return RP_SOURCE_OK;
 }
 
@@ -468,7 +268,7 @@ static rp_read_status rp_maildir_read(rp_maildir *m, const char *name, size_t *l
 {
     char p[PATH_MAX];
     if (rp_maildir_path(p, sizeof p, m->root, "new", name) != 0) {
-        rp_maildir_log(m, RP_LOG_WARN, "maildir: new/%s: path too long, skipped", name);
+        rp_pu_log(m->host, RP_LOG_WARN, "maildir: new/%s: path too long, skipped", name);
         return RP_READ_SKIP;
     }
     int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -477,23 +277,23 @@ static rp_read_status rp_maildir_read(rp_maildir *m, const char *name, size_t *l
         if (e == ENOENT)
             return RP_READ_SKIP; /* someone else took it */
         if (e == EACCES || e == ELOOP || e == ENXIO) {
-            rp_maildir_log(m, RP_LOG_WARN, "maildir: cannot read new/%s: %s; skipped", name,
-                           strerror(e));
+            rp_pu_log(m->host, RP_LOG_WARN, "maildir: cannot read new/%s: %s; skipped", name,
+                      strerror(e));
             return RP_READ_SKIP;
         }
-        rp_maildir_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name, strerror(e));
+        rp_pu_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name, strerror(e));
         return RP_READ_FAIL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        rp_maildir_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name,
-                       strerror(errno));
+        rp_pu_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name,
+                  strerror(errno));
         close(fd);
         return RP_READ_FAIL;
     }
     if (!S_ISREG(st.st_mode)) {
         if (!S_ISDIR(st.st_mode))
-            rp_maildir_log(m, RP_LOG_WARN, "maildir: new/%s is not a file; skipped", name);
+            rp_pu_log(m->host, RP_LOG_WARN, "maildir: new/%s is not a file; skipped", name);
         close(fd);
         return RP_READ_SKIP;
     }
@@ -508,7 +308,7 @@ static rp_read_status rp_maildir_read(rp_maildir *m, const char *name, size_t *l
         char *nb = realloc(m->buf, want);
         if (!nb) {
             close(fd);
-            rp_maildir_msg(detail, detailsize, "maildir: out of memory");
+            rp_pu_msg(detail, detailsize, "maildir: out of memory");
             return RP_READ_FAIL;
         }
         m->buf = nb;
@@ -526,7 +326,7 @@ static rp_read_status rp_maildir_read(rp_maildir *m, const char *name, size_t *l
             char *nb = realloc(m->buf, cap);
             if (!nb) {
                 close(fd);
-                rp_maildir_msg(detail, detailsize, "maildir: out of memory");
+                rp_pu_msg(detail, detailsize, "maildir: out of memory");
                 return RP_READ_FAIL;
             }
             m->buf = nb;
@@ -536,8 +336,8 @@ static rp_read_status rp_maildir_read(rp_maildir *m, const char *name, size_t *l
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            rp_maildir_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name,
-                           strerror(errno));
+            rp_pu_msg(detail, detailsize, "maildir: cannot read new/%s: %s", name,
+                      strerror(errno));
             close(fd);
             return RP_READ_FAIL;
         }
@@ -562,7 +362,7 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
     if (detail && detailsize)
         detail[0] = '\0';
     if (!m || !emit) {
-        rp_maildir_msg(detail, detailsize, "maildir: no instance");
+        rp_pu_msg(detail, detailsize, "maildir: no instance");
         return RP_SOURCE_FATAL;
     }
     rp_maildir_clear_handed(m);
@@ -574,7 +374,7 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
     if (m->handed_cap < max) {
         char **nh = realloc(m->handed, (size_t)max * sizeof *nh);
         if (!nh) {
-            rp_maildir_msg(detail, detailsize, "maildir: out of memory");
+            rp_pu_msg(detail, detailsize, "maildir: out of memory");
             return RP_SOURCE_RETRY;
         }
         m->handed = nh;
@@ -586,8 +386,8 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
         struct stat st;
         if (rp_maildir_path(p, sizeof p, m->root, "cur", NULL) != 0 || stat(p, &st) != 0 ||
             !S_ISDIR(st.st_mode)) {
-            rp_maildir_msg(detail, detailsize, "maildir: %s/cur is missing or not a folder",
-                           m->root);
+            rp_pu_msg(detail, detailsize, "maildir: %s/cur is missing or not a folder",
+                      m->root);
             return RP_SOURCE_FATAL;
         }
         rp_source_result r = rp_maildir_relist(m, NULL, detail, detailsize);
@@ -596,8 +396,8 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
     }
     unsigned emitted = 0;
     for (;;) {
-        if (m->cursor == m->list_n) {
-            if (!m->truncated) {
+        if (m->cursor == m->list.n) {
+            if (!m->list.truncated) {
                 rp_maildir_free_list(m); /* sweep done; the next poll starts over */
                 return RP_SOURCE_OK;
             }
@@ -606,7 +406,7 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
                 return RP_SOURCE_OK;
             }
             rp_source_result r =
-                rp_maildir_relist(m, m->list_n ? m->list[m->list_n - 1] : NULL, detail,
+                rp_maildir_relist(m, m->list.n ? m->list.v[m->list.n - 1] : NULL, detail,
                                   detailsize);
             if (r != RP_SOURCE_OK)
                 return r;
@@ -616,11 +416,11 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
             *more = 1;
             return RP_SOURCE_OK;
         }
-        if (m->host && m->host->stopping && m->host->stopping(m->host->ctx)) {
+        if (rp_pu_stopping(m->host)) {
             *more = 1;
             return RP_SOURCE_OK;
         }
-        const char *name = m->list[m->cursor];
+        const char *name = m->list.v[m->cursor];
         size_t len = 0;
         int64_t mtime = 0;
         off_t size = 0;
@@ -634,17 +434,17 @@ static rp_source_result rp_maildir_poll(void *instance, unsigned max, rp_source_
             return RP_SOURCE_RETRY;
         }
         if (rs == RP_READ_OVERSIZE) {
-            rp_maildir_log(m, RP_LOG_WARN,
-                           "maildir: new/%s is %lld bytes, over max_bytes (%zu): handed over "
-                           "empty, to be reported unreadable",
-                           name, (long long)size, m->max_bytes);
+            rp_pu_log(m->host, RP_LOG_WARN,
+                      "maildir: new/%s is %lld bytes, over max_bytes (%zu): handed over "
+                      "empty, to be reported unreadable",
+                      name, (long long)size, m->max_bytes);
             len = 0;
         }
         char ref[RP_MAILDIR_NAME_MAX + 8];
         snprintf(ref, sizeof ref, "new/%s", name);
         char *copy = strdup(name);
         if (!copy) {
-            rp_maildir_msg(detail, detailsize, "maildir: out of memory");
+            rp_pu_msg(detail, detailsize, "maildir: out of memory");
             *more = 1;
             return RP_SOURCE_RETRY;
         }
@@ -673,7 +473,7 @@ static int rp_maildir_settle(rp_maildir *m, const char *name, int outcome, char 
 {
     char from[PATH_MAX], to[PATH_MAX];
     if (rp_maildir_path(from, sizeof from, m->root, "new", name) != 0) {
-        rp_maildir_msg(detail, detailsize, "maildir: path too long for new/%s", name);
+        rp_pu_msg(detail, detailsize, "maildir: path too long for new/%s", name);
         return -1;
     }
     int rc;
@@ -681,14 +481,14 @@ static int rp_maildir_settle(rp_maildir *m, const char *name, int outcome, char 
     if (outcome != RP_ACK_STORED && m->error_dir) {
         int n = snprintf(to, sizeof to, "%s/%s", m->error_dir, name);
         if (n < 0 || (size_t)n >= sizeof to) {
-            rp_maildir_msg(detail, detailsize, "maildir: path too long in error_dir");
+            rp_pu_msg(detail, detailsize, "maildir: path too long in error_dir");
             return -1;
         }
         what = "move";
         rc = rename(from, to);
         if (rc == 0)
-            rp_maildir_log(m, RP_LOG_WARN, "maildir: new/%s unreadable, moved to %s", name,
-                           m->error_dir);
+            rp_pu_log(m->host, RP_LOG_WARN, "maildir: new/%s unreadable, moved to %s", name,
+                      m->error_dir);
     } else if (outcome == RP_ACK_STORED && m->after == RP_AFTER_DELETE) {
         what = "delete";
         to[0] = '\0';
@@ -700,18 +500,18 @@ static int rp_maildir_settle(rp_maildir *m, const char *name, int outcome, char 
         char cur[RP_MAILDIR_NAME_MAX + 1];
         if (rp_maildir_cur_name(name, add, cur, sizeof cur) == 0 ||
             rp_maildir_path(to, sizeof to, m->root, "cur", cur) != 0) {
-            rp_maildir_msg(detail, detailsize, "maildir: no cur/ name for new/%s", name);
+            rp_pu_msg(detail, detailsize, "maildir: no cur/ name for new/%s", name);
             return -1;
         }
         what = "move";
         rc = rename(from, to);
         if (rc == 0 && outcome != RP_ACK_STORED)
-            rp_maildir_log(m, RP_LOG_WARN, "maildir: new/%s unreadable, moved to cur/%s", name,
-                           cur);
+            rp_pu_log(m->host, RP_LOG_WARN, "maildir: new/%s unreadable, moved to cur/%s", name,
+                      cur);
     }
     if (rc != 0 && errno != ENOENT) {
-        rp_maildir_msg(detail, detailsize, "maildir: cannot %s new/%s%s%s: %s", what, name,
-                       to[0] ? " to " : "", to, strerror(errno));
+        rp_pu_msg(detail, detailsize, "maildir: cannot %s new/%s%s%s: %s", what, name,
+                  to[0] ? " to " : "", to, strerror(errno));
         return -1;
     }
     return 0;
@@ -724,7 +524,7 @@ static rp_source_result rp_maildir_ack(void *instance, const uint64_t *tokens, c
     if (detail && detailsize)
         detail[0] = '\0';
     if (!m) {
-        rp_maildir_msg(detail, detailsize, "maildir: no instance");
+        rp_pu_msg(detail, detailsize, "maildir: no instance");
         return RP_SOURCE_FATAL;
     }
     size_t failed = 0;
@@ -733,7 +533,8 @@ static rp_source_result rp_maildir_ack(void *instance, const uint64_t *tokens, c
         uint64_t t = tokens[i];
         size_t idx = (size_t)(t & 0xffffffffu);
         if ((uint32_t)(t >> 32) != m->gen || idx >= m->handed_n || !m->handed[idx]) {
-            rp_maildir_log(m, RP_LOG_DEBUG, "maildir: acknowledgement of an unknown token ignored");
+            rp_pu_log(m->host, RP_LOG_DEBUG,
+                      "maildir: acknowledgement of an unknown token ignored");
             continue;
         }
         char one[512];
@@ -747,9 +548,9 @@ static rp_source_result rp_maildir_ack(void *instance, const uint64_t *tokens, c
     }
     if (failed) {
         if (failed == 1)
-            rp_maildir_msg(detail, detailsize, "%s", first);
+            rp_pu_msg(detail, detailsize, "%s", first);
         else
-            rp_maildir_msg(detail, detailsize, "%s (and %zu more)", first, failed - 1);
+            rp_pu_msg(detail, detailsize, "%s (and %zu more)", first, failed - 1);
         return RP_SOURCE_RETRY; /* those stay in new/ and come again next sweep */
     }
     return RP_SOURCE_OK;
@@ -764,17 +565,5 @@ static const rp_source_ops rp_maildir_ops = {
     .close = rp_maildir_close,
 };
 
-static const rp_plugin_info rp_maildir_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "maildir",
-    .description = "reads new messages from a Maildir and moves them to cur/ once stored",
-    .sink = NULL,
-    .source = &rp_maildir_ops,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void);
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &rp_maildir_info;
-}
+RP_PU_PLUGIN("maildir", "reads new messages from a Maildir and moves them to cur/ once stored",
+             NULL, &rp_maildir_ops);

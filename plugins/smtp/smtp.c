@@ -38,22 +38,16 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gmime/gmime.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin.h"
+#include "plugin_util.h"
 #include "smtp_compose.h"
-
-#define RP_SMTP_PASSWORD_MAX 4096
-
-typedef enum { RP_TLS_NONE, RP_TLS_STARTTLS, RP_TLS_IMPLICIT } rp_smtp_tls;
 
 /* What one transaction saw, filled in by the curl callbacks. */
 typedef struct rp_smtp_xfer {
@@ -79,7 +73,7 @@ typedef struct rp_smtp {
     char *username;
     char *password;
     char *ca_file;
-    rp_smtp_tls tls;
+    rp_pu_tls tls;
     long timeout_ms;
     long connect_timeout_ms;
     bool fresh;  /* the next send must not reuse the connection */
@@ -89,57 +83,6 @@ typedef struct rp_smtp {
     rp_smtp_xfer x;
     char curl_err[CURL_ERROR_SIZE];
 } rp_smtp;
-
-static void rp_smtp_msg(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void rp_smtp_msg(char *buf, size_t size, const char *fmt, ...)
-{
-    if (!buf || size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        buf[0] = 0;
-}
-
-static void rp_smtp_log(const rp_smtp *s, int level, const char *msg)
-{
-    if (s->host.log)
-        s->host.log(s->host.ctx, level, msg);
-}
-
-static char *rp_smtp_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-static char *rp_smtp_resolve(const char *base, const char *path)
-{
-    if (path[0] == '/' || !base || !base[0])
-        return rp_smtp_strdup(path);
-    size_t need = strlen(base) + strlen(path) + 2;
-    char *out = malloc(need);
-    if (out)
-        snprintf(out, need, "%s/%s", base, path);
-    return out;
-}
-
-static void rp_smtp_wipe_free(char *s)
-{
-    if (!s)
-        return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
 
 static void rp_smtp_close(void *instance)
 {
@@ -151,7 +94,7 @@ static void rp_smtp_close(void *instance)
     free(s->url);
     free(s->envelope_from);
     free(s->username);
-    rp_smtp_wipe_free(s->password);
+    rp_pu_wipe_free(s->password);
     free(s->ca_file);
     if (s->fo)
         g_mime_format_options_free(s->fo);
@@ -165,95 +108,6 @@ static void rp_smtp_close(void *instance)
     if (s->curl_ready)
         curl_global_cleanup();
     free(s);
-}
-
-static void rp_smtp_wipe_buf(char *buf)
-{
-    explicit_bzero(buf, RP_SMTP_PASSWORD_MAX + 2);
-    free(buf);
-}
-
-/* Reads the password file: owner-only, regular, one trailing newline (and
- * CR) removed. */
-static char *rp_smtp_read_password(const char *path, char *err, size_t errsize)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        rp_smtp_msg(err, errsize, "smtp: password_file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rp_smtp_msg(err, errsize, "smtp: password_file %s is not a regular file", path);
-        (void)close(fd);
-        return NULL;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        rp_smtp_msg(err, errsize,
-                    "smtp: password_file %s is accessible to group or others (mode %03o); "
-                    "make it owner-only (chmod 600)",
-                    path, (unsigned)(st.st_mode & 0777));
-        (void)close(fd);
-        return NULL;
-    }
-    if (st.st_size > RP_SMTP_PASSWORD_MAX) {
-        rp_smtp_msg(err, errsize, "smtp: password_file %s is larger than %d bytes", path,
-                    RP_SMTP_PASSWORD_MAX);
-        (void)close(fd);
-        return NULL;
-    }
-    char *buf = calloc(1, RP_SMTP_PASSWORD_MAX + 2);
-    if (!buf) {
-        (void)close(fd);
-        rp_smtp_msg(err, errsize, "smtp: out of memory");
-        return NULL;
-    }
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, RP_SMTP_PASSWORD_MAX + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rp_smtp_msg(err, errsize, "smtp: password_file %s: %s", path, strerror(errno));
-            (void)close(fd);
-            rp_smtp_wipe_buf(buf);
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > RP_SMTP_PASSWORD_MAX) {
-            rp_smtp_msg(err, errsize, "smtp: password_file %s is too large", path);
-            (void)close(fd);
-            rp_smtp_wipe_buf(buf);
-            return NULL;
-        }
-    }
-    (void)close(fd);
-    if (len && buf[len - 1] == '\n')
-        buf[--len] = 0;
-    if (len && buf[len - 1] == '\r')
-        buf[--len] = 0;
-    if (len == 0 || memchr(buf, 0, len) || memchr(buf, '\n', len)) {
-        rp_smtp_msg(err, errsize, "smtp: password_file %s must hold one non-empty line", path);
-        rp_smtp_wipe_buf(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static int rp_smtp_parse_ms(const char *key, const char *v, long *out, char *err, size_t errsize)
-{
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || !end || end == v || *end || n < 1 || n > 3600000) {
-        rp_smtp_msg(err, errsize, "smtp: option '%s' must be a number of milliseconds (1..3600000)",
-                    key);
-        return -1;
-    }
-    *out = n;
-    return 0;
 }
 
 /* A host name for EHLO: letters, digits, '-', '.', or an address literal. */
@@ -280,48 +134,48 @@ static char *rp_smtp_build_url(const char *url, const char *helo, bool *smtps, c
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL,
          *query = NULL, *frag = NULL, *out = NULL;
     if (!u) {
-        rp_smtp_msg(err, errsize, "smtp: out of memory");
+        rp_pu_msg(err, errsize, "smtp: out of memory");
         return NULL;
     }
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' is not a valid URL");
+        rp_pu_msg(err, errsize, "smtp: option 'url' is not a valid URL");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' must start with smtp:// or smtps://");
+        rp_pu_msg(err, errsize, "smtp: option 'url' must start with smtp:// or smtps://");
         goto done;
     }
     *smtps = strcmp(scheme, "smtps") == 0;
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' has no host");
+        rp_pu_msg(err, errsize, "smtp: option 'url' has no host");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        rp_smtp_msg(err, errsize,
-                    "smtp: option 'url' must not hold credentials (use username and "
-                    "password_env or password_file)");
+        rp_pu_msg(err, errsize,
+                  "smtp: option 'url' must not hold credentials (use username and "
+                  "password_env or password_file)");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' must not have a query or fragment");
+        rp_pu_msg(err, errsize, "smtp: option 'url' must not have a query or fragment");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "") != 0 &&
         strcmp(path, "/") != 0) {
-        rp_smtp_msg(err, errsize,
-                    "smtp: option 'url' must not have a path (set the EHLO name with 'helo')");
+        rp_pu_msg(err, errsize,
+                  "smtp: option 'url' must not have a path (set the EHLO name with 'helo')");
         goto done;
     }
     if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' has no usable port");
+        rp_pu_msg(err, errsize, "smtp: option 'url' has no usable port");
         goto done;
     }
     size_t need = strlen(scheme) + strlen(host) + strlen(port) + (helo ? strlen(helo) : 0) + 16;
     out = malloc(need);
     if (!out) {
-        rp_smtp_msg(err, errsize, "smtp: out of memory");
+        rp_pu_msg(err, errsize, "smtp: out of memory");
         goto done;
     }
     snprintf(out, need, "%s://%s:%s/%s", scheme, host, port, helo ? helo : "");
@@ -455,7 +309,8 @@ static int rp_smtp_setup_curl(rp_smtp *s, char *err, size_t errsize)
     RP_SET(CURLOPT_TCP_KEEPALIVE, 1L);
     RP_SET(CURLOPT_SSL_VERIFYPEER, 1L);
     RP_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    RP_SET(CURLOPT_USE_SSL, s->tls == RP_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+    RP_SET(CURLOPT_USE_SSL,
+           s->tls == RP_PU_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
     if (s->ca_file)
         RP_SET(CURLOPT_CAINFO, s->ca_file);
     if (s->username) {
@@ -464,7 +319,7 @@ static int rp_smtp_setup_curl(rp_smtp *s, char *err, size_t errsize)
     }
 #undef RP_SET
     if (rc != CURLE_OK) {
-        rp_smtp_msg(err, errsize, "smtp: libcurl refused a setting: %s", curl_easy_strerror(rc));
+        rp_pu_msg(err, errsize, "smtp: libcurl refused a setting: %s", curl_easy_strerror(rc));
         return -1;
     }
     return 0;
@@ -475,64 +330,42 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
 {
     static const char *const known[] = {
         "url", "tls", "ca_file", "username", "password_env", "password_file",
-        "envelope_from", "timeout_ms", "connect_timeout_ms", "helo",
+        "envelope_from", "timeout_ms", "connect_timeout_ms", "helo", NULL,
     };
+    static const rp_pu_refusal refused[] = {RP_PU_REFUSE_PASSWORD, {NULL, NULL}};
     enum { K_URL, K_TLS, K_CA, K_USER, K_PENV, K_PFILE, K_FROM, K_TMO, K_CTMO, K_HELO, K_N };
-    const char *val[K_N] = {0};
+    const char *val[K_N];
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        size_t which = K_N;
-        for (size_t j = 0; j < K_N; j++)
-            if (strcmp(k, known[j]) == 0)
-                which = j;
-        if (which == K_N) {
-            if (strcmp(k, "password") == 0)
-                rp_smtp_msg(err, errsize,
-                            "smtp: option 'password' is not accepted; use password_env or "
-                            "password_file");
-            else
-                rp_smtp_msg(err, errsize,
-                            "smtp: unknown option '%s' (known: url, tls, ca_file, username, "
-                            "password_env, password_file, envelope_from, timeout_ms, "
-                            "connect_timeout_ms, helo)",
-                            k);
-            return 1;
-        }
-        if (val[which]) {
-            rp_smtp_msg(err, errsize, "smtp: option '%s' given twice", k);
-            return 1;
-        }
-        val[which] = opts[i].value ? opts[i].value : "";
-    }
+    if (rp_pu_options("smtp", known, refused, opts, nopts, val, err, errsize) != 0)
+        return 1;
     if (!val[K_URL] || !val[K_URL][0]) {
-        rp_smtp_msg(err, errsize, "smtp: option 'url' is required (smtp://host:port)");
+        rp_pu_msg(err, errsize, "smtp: option 'url' is required (smtp://host:port)");
         return 1;
     }
     if (val[K_HELO] && !rp_smtp_helo_ok(val[K_HELO])) {
-        rp_smtp_msg(err, errsize, "smtp: option 'helo' must be a host name");
+        rp_pu_msg(err, errsize, "smtp: option 'helo' must be a host name");
         return 1;
     }
     if (val[K_FROM] && !rp_smtp_address_ok(val[K_FROM])) {
-        rp_smtp_msg(err, errsize, "smtp: option 'envelope_from' is not a plain ASCII address");
+        rp_pu_msg(err, errsize, "smtp: option 'envelope_from' is not a plain ASCII address");
         return 1;
     }
     if (val[K_PENV] && val[K_PFILE]) {
-        rp_smtp_msg(err, errsize, "smtp: give password_env or password_file, not both");
+        rp_pu_msg(err, errsize, "smtp: give password_env or password_file, not both");
         return 1;
     }
     if ((val[K_PENV] || val[K_PFILE]) && (!val[K_USER] || !val[K_USER][0])) {
-        rp_smtp_msg(err, errsize, "smtp: a password needs option 'username'");
+        rp_pu_msg(err, errsize, "smtp: a password needs option 'username'");
         return 1;
     }
     if (val[K_USER] && !val[K_PENV] && !val[K_PFILE]) {
-        rp_smtp_msg(err, errsize, "smtp: option 'username' needs password_env or password_file");
+        rp_pu_msg(err, errsize, "smtp: option 'username' needs password_env or password_file");
         return 1;
     }
 
     rp_smtp *s = calloc(1, sizeof *s);
     if (!s) {
-        rp_smtp_msg(err, errsize, "smtp: out of memory");
+        rp_pu_msg(err, errsize, "smtp: out of memory");
         return 1;
     }
     if (host) {
@@ -541,10 +374,10 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
     }
     s->timeout_ms = 30000;
     s->connect_timeout_ms = 10000;
-    if ((val[K_TMO] && rp_smtp_parse_ms("timeout_ms", val[K_TMO], &s->timeout_ms, err,
-                                        errsize) != 0) ||
-        (val[K_CTMO] && rp_smtp_parse_ms("connect_timeout_ms", val[K_CTMO],
-                                         &s->connect_timeout_ms, err, errsize) != 0)) {
+    if ((val[K_TMO] &&
+         rp_pu_ms_opt("smtp", "timeout_ms", val[K_TMO], &s->timeout_ms, err, errsize) != 0) ||
+        (val[K_CTMO] && rp_pu_ms_opt("smtp", "connect_timeout_ms", val[K_CTMO],
+                                     &s->connect_timeout_ms, err, errsize) != 0)) {
         rp_smtp_close(s);
         return 1;
     }
@@ -555,79 +388,34 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
         rp_smtp_close(s);
         return 1;
     }
-    if (!val[K_TLS])
-        s->tls = smtps ? RP_TLS_IMPLICIT : RP_TLS_STARTTLS;
-    else if (strcmp(val[K_TLS], "none") == 0)
-        s->tls = RP_TLS_NONE;
-    else if (strcmp(val[K_TLS], "starttls") == 0)
-        s->tls = RP_TLS_STARTTLS;
-    else if (strcmp(val[K_TLS], "tls") == 0)
-        s->tls = RP_TLS_IMPLICIT;
-    else {
-        rp_smtp_msg(err, errsize, "smtp: option 'tls' must be none, starttls or tls");
-        rp_smtp_close(s);
-        return 1;
-    }
-    if (smtps != (s->tls == RP_TLS_IMPLICIT)) {
-        rp_smtp_msg(err, errsize,
-                    smtps ? "smtp: an smtps:// url always uses TLS; tls must be 'tls'"
-                          : "smtp: tls 'tls' (implicit TLS) needs an smtps:// url");
+    if (rp_pu_tls_opt("smtp", val[K_TLS], smtps, "smtps", &s->tls, err, errsize) != 0) {
         rp_smtp_close(s);
         return 1;
     }
 
     const char *base = host && host->base_dir ? host->base_dir : ".";
-    if (val[K_CA]) {
-        if (!val[K_CA][0]) {
-            rp_smtp_msg(err, errsize, "smtp: option 'ca_file' is empty");
-            rp_smtp_close(s);
-            return 1;
-        }
-        s->ca_file = rp_smtp_resolve(base, val[K_CA]);
-        if (!s->ca_file || access(s->ca_file, R_OK) != 0) {
-            rp_smtp_msg(err, errsize, "smtp: ca_file %s: %s", s->ca_file ? s->ca_file : "",
-                        s->ca_file ? strerror(errno) : "out of memory");
-            rp_smtp_close(s);
-            return 1;
-        }
+    if (val[K_CA] && !(s->ca_file = rp_pu_ca_file("smtp", base, val[K_CA], err, errsize))) {
+        rp_smtp_close(s);
+        return 1;
     }
     if (val[K_USER]) {
-        s->username = rp_smtp_strdup(val[K_USER]);
-        if (val[K_PENV]) {
-            const char *pw = val[K_PENV][0] ? getenv(val[K_PENV]) : NULL;
-            if (!pw || !pw[0]) {
-                rp_smtp_msg(err, errsize,
-                            "smtp: password_env: environment variable '%s' is not set or empty",
-                            val[K_PENV]);
-                rp_smtp_close(s);
-                return 1;
-            }
-            s->password = rp_smtp_strdup(pw);
-        } else {
-            char *path = rp_smtp_resolve(base, val[K_PFILE]);
-            if (!path) {
-                rp_smtp_msg(err, errsize, "smtp: out of memory");
-                rp_smtp_close(s);
-                return 1;
-            }
-            s->password = rp_smtp_read_password(path, err, errsize);
-            free(path);
-            if (!s->password) {
-                rp_smtp_close(s);
-                return 1;
-            }
-        }
-        if (!s->username || !s->password) {
-            rp_smtp_msg(err, errsize, "smtp: out of memory");
+        s->username = rp_pu_strdup(val[K_USER]);
+        s->password = rp_pu_password("smtp", base, val[K_PENV], val[K_PFILE], err, errsize);
+        if (!s->password) {
             rp_smtp_close(s);
             return 1;
         }
-        if (s->tls == RP_TLS_NONE)
-            rp_smtp_log(s, RP_LOG_WARN,
-                        "smtp: tls is none: the password crosses the network in clear");
+        if (!s->username || !s->password) {
+            rp_pu_msg(err, errsize, "smtp: out of memory");
+            rp_smtp_close(s);
+            return 1;
+        }
+        if (s->tls == RP_PU_TLS_NONE)
+            rp_pu_log(&s->host, RP_LOG_WARN,
+                      "smtp: tls is none: the password crosses the network in clear");
     }
-    if (val[K_FROM] && !(s->envelope_from = rp_smtp_strdup(val[K_FROM]))) {
-        rp_smtp_msg(err, errsize, "smtp: out of memory");
+    if (val[K_FROM] && !(s->envelope_from = rp_pu_strdup(val[K_FROM]))) {
+        rp_pu_msg(err, errsize, "smtp: out of memory");
         rp_smtp_close(s);
         return 1;
     }
@@ -639,11 +427,11 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
     Dl_info self;
     if (dladdr((void *)rp_smtp_open, &self) != 0 && self.dli_fname &&
         !dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
-        rp_smtp_log(s, RP_LOG_WARN, "smtp: could not pin the plugin in memory");
+        rp_pu_log(&s->host, RP_LOG_WARN, "smtp: could not pin the plugin in memory");
 
     /* Counted: paired with curl_global_cleanup() in close. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rp_smtp_msg(err, errsize, "smtp: libcurl initialisation failed");
+        rp_pu_msg(err, errsize, "smtp: libcurl initialisation failed");
         rp_smtp_close(s);
         return 1;
     }
@@ -657,7 +445,7 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
 
     s->curl = curl_easy_init();
     if (!s->curl) {
-        rp_smtp_msg(err, errsize, "smtp: libcurl handle could not be created");
+        rp_pu_msg(err, errsize, "smtp: libcurl handle could not be created");
         rp_smtp_close(s);
         return 1;
     }
@@ -666,7 +454,7 @@ static int rp_smtp_open(const rp_plugin_host *host, const rp_plugin_option *opts
         return 1;
     }
     /* libcurl keeps its own copy */
-    rp_smtp_wipe_free(s->password);
+    rp_pu_wipe_free(s->password);
     s->password = NULL;
     *instance = s;
     return 0;
@@ -702,24 +490,24 @@ static rp_send_result rp_smtp_send(void *instance, const rp_outgoing *msg, char 
 {
     rp_smtp *s = instance;
     if (!s || !msg) {
-        rp_smtp_msg(detail, detailsize, "smtp: no instance or message");
+        rp_pu_msg(detail, detailsize, "smtp: no instance or message");
         return RP_SEND_PERMANENT;
     }
     if (msg->kind && strcmp(msg->kind, "reply") != 0) {
-        rp_smtp_msg(detail, detailsize,
-                    "smtp: kind '%s' is not delivered by e-mail (route alerts to another sink)",
-                    strcmp(msg->kind, "alert") == 0 ? "alert" : "unknown");
+        rp_pu_msg(detail, detailsize,
+                  "smtp: kind '%s' is not delivered by e-mail (route alerts to another sink)",
+                  strcmp(msg->kind, "alert") == 0 ? "alert" : "unknown");
         return RP_SEND_PERMANENT;
     }
     if (!msg->to || !msg->to[0]) {
-        rp_smtp_msg(detail, detailsize, "smtp: the reply has no recipient");
+        rp_pu_msg(detail, detailsize, "smtp: the reply has no recipient");
         return RP_SEND_PERMANENT;
     }
     char *data = NULL;
     size_t len = 0;
     char why[256];
     if (rp_smtp_compose(s->fo, msg, &data, &len, why, sizeof why) != 0) {
-        rp_smtp_msg(detail, detailsize, "smtp: %s", why);
+        rp_pu_msg(detail, detailsize, "smtp: %s", why);
         return RP_SEND_PERMANENT;
     }
     const char *from = s->envelope_from ? s->envelope_from : msg->from;
@@ -730,7 +518,7 @@ static rp_send_result rp_smtp_send(void *instance, const rp_outgoing *msg, char 
     if (!rcpts) {
         g_free(mail_from);
         free(data);
-        rp_smtp_msg(detail, detailsize, "smtp: out of memory");
+        rp_pu_msg(detail, detailsize, "smtp: out of memory");
         return RP_SEND_RETRY;
     }
 
@@ -760,8 +548,8 @@ static rp_send_result rp_smtp_send(void *instance, const rp_outgoing *msg, char 
          * us) before any of the message went out: nothing was delivered, so
          * try once more on a new connection. */
         s->fresh = true;
-        rp_smtp_log(s, RP_LOG_DEBUG,
-                    "smtp: kept connection was closed by the server; reconnecting");
+        rp_pu_log(&s->host, RP_LOG_DEBUG,
+                  "smtp: kept connection was closed by the server; reconnecting");
     }
     /* the list must not outlive the call it was set for */
     (void)curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, (struct curl_slist *)NULL);
@@ -773,7 +561,7 @@ static rp_send_result rp_smtp_send(void *instance, const rp_outgoing *msg, char 
     rp_smtp_redact(s->x.reply, s->x.reply_len, reply, sizeof reply);
     if (rc == CURLE_OK) {
         s->fresh = false;
-        rp_smtp_msg(detail, detailsize, "%s", reply[0] ? reply : "accepted");
+        rp_pu_msg(detail, detailsize, "%s", reply[0] ? reply : "accepted");
         return RP_SEND_OK;
     }
 
@@ -803,9 +591,9 @@ static rp_send_result rp_smtp_send(void *instance, const rp_outgoing *msg, char 
         res = RP_SEND_RETRY;
     }
     if (code >= 400 && (res == RP_SEND_RETRY || res == RP_SEND_PERMANENT))
-        rp_smtp_msg(detail, detailsize, "%s: %s", stage, reply);
+        rp_pu_msg(detail, detailsize, "%s: %s", stage, reply);
     else
-        rp_smtp_msg(detail, detailsize, "%s: %s", stage, cerr);
+        rp_pu_msg(detail, detailsize, "%s: %s", stage, cerr);
     return res;
 }
 
@@ -817,17 +605,4 @@ static const rp_sink_ops rp_smtp_ops = {
     .close = rp_smtp_close,
 };
 
-static const rp_plugin_info rp_smtp_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "smtp",
-    .description = "delivers replies as e-mail through an SMTP server",
-    .sink = &rp_smtp_ops,
-    .source = NULL,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void);
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &rp_smtp_info;
-}
+RP_PU_PLUGIN("smtp", "delivers replies as e-mail through an SMTP server", &rp_smtp_ops, NULL);

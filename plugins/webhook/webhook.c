@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "plugin.h"
+#include "plugin_util.h"
 #include "webhook_text.h"
 
 #define WH_DEFAULT_TIMEOUT_MS 10000L
@@ -57,50 +58,13 @@ typedef struct wh_instance {
     char errbuf[CURL_ERROR_SIZE];
 } wh_instance;
 
-__attribute__((format(printf, 3, 4))) static int fail(char *buf, size_t size, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (size) {
-        int n = vsnprintf(buf, size, fmt, ap);
-        if (n < 0)
-            buf[0] = 0;
-    }
-    va_end(ap);
-    return -1;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
-/* path as given when absolute, else base_dir/path; NULL on ENOMEM */
-static char *resolve(const char *base_dir, const char *path)
-{
-    if (path[0] == '/' || !base_dir || !*base_dir)
-        return dup_str(path);
-    size_t n = strlen(base_dir) + strlen(path) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", base_dir, path);
-    return p;
-}
-
 static int parse_ms(const char *name, const char *v, long *out, char *err, size_t errsize)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < 1 || n > WH_MAX_TIMEOUT_MS)
-        return fail(err, errsize, "webhook: %s must be a number of milliseconds in 1..%ld",
-                    name, WH_MAX_TIMEOUT_MS);
-    *out = n;
+    unsigned long long n;
+    if (rp_pu_uint(v, 1, WH_MAX_TIMEOUT_MS, &n) != 0)
+        return rp_pu_fail(err, errsize, "webhook: %s must be a number of milliseconds in 1..%ld",
+                          name, WH_MAX_TIMEOUT_MS);
+    *out = (long)n;
     return 0;
 }
 
@@ -114,16 +78,16 @@ static int parse_bool(const char *name, const char *v, int *out, char *err, size
         *out = 0;
         return 0;
     }
-    return fail(err, errsize, "webhook: %s must be true or false", name);
+    return rp_pu_fail(err, errsize, "webhook: %s must be true or false", name);
 }
 
 static int check_url(const char *url, char *err, size_t errsize)
 {
     if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
-        return fail(err, errsize, "webhook: url must start with http:// or https://");
+        return rp_pu_fail(err, errsize, "webhook: url must start with http:// or https://");
     CURLU *u = curl_url();
     if (!u)
-        return fail(err, errsize, "webhook: out of memory");
+        return rp_pu_fail(err, errsize, "webhook: out of memory");
     char *host = NULL;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
     if (uc == CURLUE_OK)
@@ -132,7 +96,7 @@ static int check_url(const char *url, char *err, size_t errsize)
     curl_free(host);
     curl_url_cleanup(u);
     if (bad)
-        return fail(err, errsize, "webhook: url is not a valid URL with a host");
+        return rp_pu_fail(err, errsize, "webhook: url is not a valid URL with a host");
     return 0;
 }
 
@@ -146,13 +110,13 @@ static void wipe(void *p, size_t n)
 static int read_secret_file(wh_instance *w, const char *base_dir, const char *name, char *err,
                             size_t errsize)
 {
-    char *path = resolve(base_dir, name);
+    char *path = rp_pu_path(base_dir, name);
     if (!path)
-        return fail(err, errsize, "webhook: out of memory");
+        return rp_pu_fail(err, errsize, "webhook: out of memory");
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
-        fail(err, errsize, "webhook: secret_file %s: %s", path, strerror(e));
+        rp_pu_msg(err, errsize, "webhook: secret_file %s: %s", path, strerror(e));
         free(path);
         return -1;
     }
@@ -160,19 +124,19 @@ static int read_secret_file(wh_instance *w, const char *base_dir, const char *na
     int rc = -1;
     unsigned char *buf = NULL;
     if (fstat(fd, &st) != 0) {
-        fail(err, errsize, "webhook: secret_file %s: %s", path, strerror(errno));
+        rp_pu_msg(err, errsize, "webhook: secret_file %s: %s", path, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        fail(err, errsize, "webhook: secret_file %s is not a regular file", path);
+        rp_pu_msg(err, errsize, "webhook: secret_file %s is not a regular file", path);
     } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        fail(err, errsize,
-             "webhook: secret_file %s is accessible by group or others (mode %04o); "
-             "it must be readable by its owner only (chmod 600)",
-             path, (unsigned)(st.st_mode & 07777));
+        rp_pu_msg(err, errsize,
+                  "webhook: secret_file %s is accessible by group or others (mode %04o); "
+                  "it must be readable by its owner only (chmod 600)",
+                  path, (unsigned)(st.st_mode & 07777));
     } else if (st.st_size > WH_SECRET_MAX) {
-        fail(err, errsize, "webhook: secret_file %s is larger than %d bytes", path,
-             WH_SECRET_MAX);
+        rp_pu_msg(err, errsize, "webhook: secret_file %s is larger than %d bytes", path,
+                  WH_SECRET_MAX);
     } else if (!(buf = malloc(WH_SECRET_MAX + 1))) {
-        fail(err, errsize, "webhook: out of memory");
+        rp_pu_msg(err, errsize, "webhook: out of memory");
     } else {
         size_t len = 0;
         ssize_t n;
@@ -186,15 +150,15 @@ static int read_secret_file(wh_instance *w, const char *base_dir, const char *na
             len += (size_t)n;
         }
         if (len > WH_SECRET_MAX) {
-            fail(err, errsize, "webhook: secret_file %s is larger than %d bytes", path,
-                 WH_SECRET_MAX);
+            rp_pu_msg(err, errsize, "webhook: secret_file %s is larger than %d bytes", path,
+                      WH_SECRET_MAX);
         } else if (n < 0) {
-            fail(err, errsize, "webhook: secret_file %s: %s", path, strerror(errno));
+            rp_pu_msg(err, errsize, "webhook: secret_file %s: %s", path, strerror(errno));
         } else {
             while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
                 len--;
             if (len == 0) {
-                fail(err, errsize, "webhook: secret_file %s is empty", path);
+                rp_pu_msg(err, errsize, "webhook: secret_file %s is empty", path);
             } else {
                 w->key = buf;
                 w->keylen = len;
@@ -216,15 +180,16 @@ static int read_secret_env(wh_instance *w, const char *var, char *err, size_t er
 {
     const char *v = *var ? getenv(var) : NULL;
     if (!v || !*v)
-        return fail(err, errsize,
-                    "webhook: secret_env: environment variable '%s' is not set or empty", var);
+        return rp_pu_fail(err, errsize,
+                          "webhook: secret_env: environment variable '%s' is not set or empty",
+                          var);
     size_t len = strlen(v);
     if (len > WH_SECRET_MAX)
-        return fail(err, errsize, "webhook: secret_env: the key is longer than %d bytes",
-                    WH_SECRET_MAX);
+        return rp_pu_fail(err, errsize, "webhook: secret_env: the key is longer than %d bytes",
+                          WH_SECRET_MAX);
     w->key = malloc(len);
     if (!w->key)
-        return fail(err, errsize, "webhook: out of memory");
+        return rp_pu_fail(err, errsize, "webhook: out of memory");
     memcpy(w->key, v, len);
     w->keylen = len;
     return 0;
@@ -389,14 +354,14 @@ static CURLcode apply_options(wh_instance *w)
 static int setup_curl(wh_instance *w, char *err, size_t errsize)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return fail(err, errsize, "webhook: libcurl could not be initialised");
+        return rp_pu_fail(err, errsize, "webhook: libcurl could not be initialised");
     w->curl_global = 1;
     w->curl = curl_easy_init();
     if (!w->curl)
-        return fail(err, errsize, "webhook: libcurl could not be initialised");
+        return rp_pu_fail(err, errsize, "webhook: libcurl could not be initialised");
     CURLcode rc = apply_options(w);
     if (rc != CURLE_OK)
-        return fail(err, errsize, "webhook: libcurl: %s", curl_easy_strerror(rc));
+        return rp_pu_fail(err, errsize, "webhook: libcurl: %s", curl_easy_strerror(rc));
     return 0;
 }
 
@@ -416,56 +381,42 @@ static void detach_request(wh_instance *w)
     }
 }
 
-static const char *const known_options[] = {
-    "url",        "secret_env", "secret_file",   "unsigned",
-    "timeout_ms", "ca_file",    "header_prefix", "connect_timeout_ms",
-};
-#define WH_NOPTIONS (sizeof known_options / sizeof known_options[0])
-
 static int wh_open(const rp_plugin_host *host, const rp_plugin_option *opts, size_t nopts,
                    void **instance, char *err, size_t errsize)
 {
-    const char *val[WH_NOPTIONS] = {0};
+    static const char *const known[] = {
+        "url",        "secret_env", "secret_file",   "unsigned",
+        "timeout_ms", "ca_file",    "header_prefix", "connect_timeout_ms", NULL,
+    };
+    static const rp_pu_refusal refused[] = {
+        {"secret", "option 'secret' is not supported: keep the key out of the configuration, in "
+                   "secret_env or secret_file"},
+        {"headers", "option 'headers' is not supported"},
+        {NULL, NULL},
+    };
+    const char *val[8];
     *instance = NULL;
-    for (size_t i = 0; i < nopts; i++) {
-        const char *k = opts[i].key ? opts[i].key : "";
-        size_t j = 0;
-        while (j < WH_NOPTIONS && strcmp(k, known_options[j]))
-            j++;
-        if (j == WH_NOPTIONS) {
-            if (!strcmp(k, "secret"))
-                return fail(err, errsize,
-                            "webhook: option 'secret' is not supported: keep the key out of the "
-                            "configuration, in secret_env or secret_file");
-            if (!strcmp(k, "headers"))
-                return fail(err, errsize, "webhook: option 'headers' is not supported");
-            return fail(err, errsize, "webhook: unknown option '%.64s'", k);
-        }
-        if (val[j])
-            return fail(err, errsize, "webhook: option '%s' given twice", k);
-        if (!opts[i].value)
-            return fail(err, errsize, "webhook: option '%s' has no value", k);
-        val[j] = opts[i].value;
-    }
+    if (rp_pu_options("webhook", known, refused, opts, nopts, val, err, errsize) != 0)
+        return -1;
     const char *url = val[0], *secret_env = val[1], *secret_file = val[2], *unsig = val[3],
                *timeout = val[4], *ca_file = val[5], *prefix = val[6], *ctimeout = val[7];
 
     if (!url || !*url)
-        return fail(err, errsize, "webhook: option 'url' is required");
+        return rp_pu_fail(err, errsize, "webhook: option 'url' is required");
     if (check_url(url, err, errsize))
         return -1;
     int is_unsigned = 0;
     if (unsig && parse_bool("unsigned", unsig, &is_unsigned, err, errsize))
         return -1;
     if (secret_env && secret_file)
-        return fail(err, errsize, "webhook: give secret_env or secret_file, not both");
+        return rp_pu_fail(err, errsize, "webhook: give secret_env or secret_file, not both");
     if (is_unsigned && (secret_env || secret_file))
-        return fail(err, errsize, "webhook: 'unsigned: true' contradicts %s",
-                    secret_env ? "secret_env" : "secret_file");
+        return rp_pu_fail(err, errsize, "webhook: 'unsigned: true' contradicts %s",
+                          secret_env ? "secret_env" : "secret_file");
     if (!is_unsigned && !secret_env && !secret_file)
-        return fail(err, errsize,
-                    "webhook: a signing key is required: set secret_env or secret_file "
-                    "(or 'unsigned: true' to send unsigned requests)");
+        return rp_pu_fail(err, errsize,
+                          "webhook: a signing key is required: set secret_env or secret_file "
+                          "(or 'unsigned: true' to send unsigned requests)");
     long timeout_ms = WH_DEFAULT_TIMEOUT_MS, connect_ms = WH_DEFAULT_CONNECT_TIMEOUT_MS;
     if (timeout && parse_ms("timeout_ms", timeout, &timeout_ms, err, errsize))
         return -1;
@@ -474,26 +425,26 @@ static int wh_open(const rp_plugin_host *host, const rp_plugin_option *opts, siz
     if (!prefix)
         prefix = WH_DEFAULT_PREFIX;
     if (!rp_wh_token(prefix, 64))
-        return fail(err, errsize,
-                    "webhook: header_prefix must be a header name part such as X-Replyd- "
-                    "(letters, digits, '-', at most 64)");
+        return rp_pu_fail(err, errsize,
+                          "webhook: header_prefix must be a header name part such as X-Replyd- "
+                          "(letters, digits, '-', at most 64)");
 
     wh_instance *w = calloc(1, sizeof *w);
     if (!w)
-        return fail(err, errsize, "webhook: out of memory");
+        return rp_pu_fail(err, errsize, "webhook: out of memory");
     w->timeout_ms = timeout_ms;
     w->connect_timeout_ms = connect_ms;
     w->retry_after = -1;
-    w->url = dup_str(url);
-    w->prefix = dup_str(prefix);
+    w->url = rp_pu_strdup(url);
+    w->prefix = rp_pu_strdup(prefix);
     if (ca_file)
-        w->ca_file = resolve(host ? host->base_dir : NULL, ca_file);
+        w->ca_file = rp_pu_path(host ? host->base_dir : NULL, ca_file);
     if (!w->url || !w->prefix || (ca_file && !w->ca_file)) {
         wh_close(w);
-        return fail(err, errsize, "webhook: out of memory");
+        return rp_pu_fail(err, errsize, "webhook: out of memory");
     }
     if (w->ca_file && access(w->ca_file, R_OK) != 0) {
-        fail(err, errsize, "webhook: ca_file %s: %s", w->ca_file, strerror(errno));
+        rp_pu_msg(err, errsize, "webhook: ca_file %s: %s", w->ca_file, strerror(errno));
         wh_close(w);
         return -1;
     }
@@ -508,12 +459,8 @@ static int wh_open(const rp_plugin_host *host, const rp_plugin_option *opts, siz
         wh_close(w);
         return -1;
     }
-    if (host && host->log) {
-        char line[160];
-        snprintf(line, sizeof line, "webhook: ready (%s, timeout %ld ms)",
-                 w->key ? "signed" : "unsigned", w->timeout_ms);
-        host->log(host->ctx, RP_LOG_DEBUG, line);
-    }
+    rp_pu_log(host, RP_LOG_DEBUG, "webhook: ready (%s, timeout %ld ms)",
+              w->key ? "signed" : "unsigned", w->timeout_ms);
     *instance = w;
     return 0;
 }
@@ -678,29 +625,29 @@ static rp_send_result wh_send(void *instance, const rp_outgoing *msg, char *deta
     if (detailsize)
         detail[0] = 0;
     if (!w || !msg) {
-        fail(detail, detailsize, "webhook: no instance or no message");
+        rp_pu_msg(detail, detailsize, "webhook: no instance or no message");
         return RP_SEND_PERMANENT;
     }
     if (!w->curl) {
-        fail(detail, detailsize, "webhook: the libcurl handle is unusable; restart replyd");
+        rp_pu_msg(detail, detailsize, "webhook: the libcurl handle is unusable; restart replyd");
         return RP_SEND_RETRY;
     }
     if (!rp_wh_header_safe(msg->idempotency_key, WH_KEY_MAX)) {
-        fail(detail, detailsize,
-             "webhook: the idempotency key is missing or not header-safe (visible ASCII, at "
-             "most %d bytes)",
-             WH_KEY_MAX);
+        rp_pu_msg(detail, detailsize,
+                  "webhook: the idempotency key is missing or not header-safe (visible ASCII, at "
+                  "most %d bytes)",
+                  WH_KEY_MAX);
         return RP_SEND_PERMANENT;
     }
     char *body = NULL;
     const char *bad = NULL;
     build_status bs = build_body(msg, &body, &bad);
     if (bs == BUILD_BAD) {
-        fail(detail, detailsize, "webhook: field '%s' is not valid UTF-8", bad);
+        rp_pu_msg(detail, detailsize, "webhook: field '%s' is not valid UTF-8", bad);
         return RP_SEND_PERMANENT;
     }
     if (bs != BUILD_OK) {
-        fail(detail, detailsize, "webhook: out of memory building the request");
+        rp_pu_msg(detail, detailsize, "webhook: out of memory building the request");
         return RP_SEND_RETRY;
     }
     size_t body_len = strlen(body);
@@ -711,7 +658,7 @@ static rp_send_result wh_send(void *instance, const rp_outgoing *msg, char *deta
     char *sig = NULL;
     if (w->key && !(sig = sign(w, ts, body, body_len))) {
         free(body);
-        fail(detail, detailsize, "webhook: could not compute the signature");
+        rp_pu_msg(detail, detailsize, "webhook: could not compute the signature");
         return RP_SEND_RETRY;
     }
 
@@ -728,7 +675,7 @@ static rp_send_result wh_send(void *instance, const rp_outgoing *msg, char *deta
     if (!ok) {
         curl_slist_free_all(hdr);
         free(body);
-        fail(detail, detailsize, "webhook: out of memory building the request");
+        rp_pu_msg(detail, detailsize, "webhook: out of memory building the request");
         return RP_SEND_RETRY;
     }
 
@@ -745,7 +692,7 @@ static rp_send_result wh_send(void *instance, const rp_outgoing *msg, char *deta
         cc = curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     rp_send_result r;
     if (cc != CURLE_OK) {
-        fail(detail, detailsize, "webhook: libcurl: %s", curl_easy_strerror(cc));
+        rp_pu_msg(detail, detailsize, "webhook: libcurl: %s", curl_easy_strerror(cc));
         r = RP_SEND_RETRY;
     } else {
         cc = curl_easy_perform(w->curl);
@@ -757,7 +704,7 @@ static rp_send_result wh_send(void *instance, const rp_outgoing *msg, char *deta
             http_detail(w, code, r, cc, detail, detailsize);
         } else if (cc == CURLE_OK) {
             r = RP_SEND_UNKNOWN;
-            fail(detail, detailsize, "webhook: the server gave no HTTP status");
+            rp_pu_msg(detail, detailsize, "webhook: the server gave no HTTP status");
         } else {
             r = net_detail(w, cc, detail, detailsize);
         }
@@ -776,15 +723,4 @@ static const rp_sink_ops wh_ops = {
     .close = wh_close,
 };
 
-static const rp_plugin_info wh_info = {
-    .abi = RP_PLUGIN_ABI,
-    .name = "webhook",
-    .description = "POST each reply as signed JSON to an HTTP(S) endpoint",
-    .sink = &wh_ops,
-    .source = NULL,
-};
-
-RP_PLUGIN_EXPORT const rp_plugin_info *rp_plugin_v1(void)
-{
-    return &wh_info;
-}
+RP_PU_PLUGIN("webhook", "POST each reply as signed JSON to an HTTP(S) endpoint", &wh_ops, NULL);

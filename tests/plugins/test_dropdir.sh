@@ -12,62 +12,15 @@ set -eu
 LC_ALL=C
 export LC_ALL
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/dropdir.so
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/dropdir.so
 [ -f "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 1; }
 [ -x "$DRIVER" ] || { echo "FAIL: $DRIVER not built"; exit 1; }
 command -v mkfifo >/dev/null 2>&1 || { echo "SKIP: mkfifo is missing"; exit 77; }
 command -v "$PY" >/dev/null 2>&1 || { echo "SKIP: python3 is missing"; exit 77; }
+start_tmp
 
-T=$(mktemp -d)
-BG=
-trap 'if [ -n "$BG" ]; then kill "$BG" 2>/dev/null || true; fi; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() {
-    d=$1; shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
-contains() {
-    grep -qF -- "$2" "$1" && return 0
-    echo "  no '$2' in:"
-    sed 's/^/    /' "$1" | head -n 20
-    return 1
-}
-lacks() {
-    grep -qF -- "$2" "$1" || return 0
-    echo "  '$2' found in $1"
-    return 1
-}
-equals() {
-    [ "$1" = "$2" ] && return 0
-    echo "  got '$1', want '$2'"
-    return 1
-}
-count() { grep -c -- "$2" "$1" || true; }
-lsdir() { (cd "$1" && ls -A | tr '\n' ' '); }
 refs() { grep '^item' "$1" | cut -d' ' -f2 | tr '\n' ' '; }
-sanitizer_clean() {
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
-        sed 's/^/    /' "$1" | head -n 40
-        bad "sanitizer report in $1"
-    fi
-}
-# run OUT [driver args...]: stdout to OUT, stderr to OUT.err, status to OUT.rc
-run() {
-    o=$1; shift
-    rc=0
-    "$DRIVER" "$PLUGIN" "$@" >"$o" 2>"$o.err" || rc=$?
-    echo "$rc" >"$o.rc"
-    sanitizer_clean "$o.err"
-}
-rc_of() { cat "$1.rc"; }
 # lines FILE FIRST LAST [PREFIX]: JSON lines {"id":"PREFIXn","body":"message n"}
 lines() {
     "$PY" -c 'import sys
@@ -347,8 +300,4 @@ if [ "$(id -u)" -ne 0 ]; then
     chmod 700 "$T/ro"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "$FAILS check(s) failed"
-    exit 1
-fi
-echo "all dropdir checks passed"
+finish dropdir

@@ -5,46 +5,17 @@
 # usage: sh test_file.sh SINK_DRIVER PLUGIN_DIR SOURCE_DIR
 set -eu
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/file.so
-SRC=$(abspath "$3")
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/file.so
 MSG=$SRC/tests/plugins/fixtures/file_message.json
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 [ -f "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 1; }
+start_tmp
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() {
-    d=$1; shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
-contains() {
-    grep -qF -- "$2" "$1" && return 0
-    echo "  no '$2' in:"
-    sed 's/^/    /' "$1"
-    return 1
-}
-equals() {
-    [ "$1" = "$2" ] && return 0
-    echo "  got '$1', want '$2'"
-    return 1
-}
 send() { # send OUTFILE COUNT [key=value...]
     o=$1; shift
     c=$1; shift
     "$DRIVER" "$PLUGIN" "$MSG" "$c" "$@" >"$o" 2>"$o.err" || true
-    # sanitizer builds: any report fails the run
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$o.err"; then
-        sed 's/^/    /' "$o.err" | head -n 40
-        bad "sanitizer report while writing $o"
-    fi
+    sanitizer_clean "$o.err" # sanitizer builds: any report fails the run
 }
 
 # every line: a JSON object with exactly the rp_outgoing fields, numbered 1..N
@@ -116,8 +87,4 @@ check "a directory is refused" contains "$T/o5.out" "OPEN-ERROR file: "
 send "$T/o6.out" 1 "path=$T/no/such/dir/x.jsonl"
 check "missing directory: open error" contains "$T/o6.out" "OPEN-ERROR file: cannot open $T/no/such/dir/x.jsonl: No such file or directory"
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "$FAILS check(s) failed"
-    exit 1
-fi
-echo "all file checks passed"
+finish file

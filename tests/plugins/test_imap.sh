@@ -12,14 +12,10 @@
 # exit 0 pass, 1 fail, 77 skip (Dovecot not installed)
 set -eu
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/imap.so
-SRC=$(abspath "$3")
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/imap.so
 FIX=$SRC/tests/plugins/fixtures
 HARNESS=$SRC/tests/servers/dovecot.sh
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 
 if [ ! -x /usr/sbin/dovecot ] && ! command -v dovecot >/dev/null 2>&1; then
     echo "SKIP: dovecot is not installed (Debian package dovecot-imapd)"
@@ -31,23 +27,10 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 [ -f "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 1; }
 
-T=$(mktemp -d)
+start_tmp
 D=$T/dovecot
 mkdir "$D"
-cleanup() {
-    sh "$HARNESS" stop "$D" >/dev/null 2>&1 || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
+test_cleanup() { sh "$HARNESS" stop "$D" >/dev/null 2>&1 || true; }
 
 sh "$HARNESS" start "$D" --tls || { echo "FAIL: dovecot did not start"; exit 1; }
 PORT=$(cat "$D/port")
@@ -65,16 +48,6 @@ done
 # the English one ends without a line end, and must stay that way
 printf '%s' "$(cat "$T/en.eml")" >"$T/en.eml"
 
-# run OUT [driver args...]: the driver's output into $T/OUT (stderr: OUT.err)
-run() {
-    name=$1
-    o=$T/$1; shift
-    "$DRIVER" "$PLUGIN" "$@" >"$o" 2>"$o.err" && echo 0 >"$o.rc" || echo $? >"$o.rc"
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$o.err"; then
-        sed 's/^/    /' "$o.err" | head -n 40
-        bad "sanitizer report in $name"
-    fi
-}
 items() { grep -c '^item ' "$T/$1" || true; }
 refs() { grep '^item ' "$T/$1" | awk '{print $4}' | tr '\n' ' '; }
 # seen_count: messages of INBOX whose maildir name carries the S flag
@@ -253,11 +226,9 @@ sh "$HARNESS" stop "$D"
 run r33 $BASE --state-file "$ST"
 check "server stopped: RETRY" grep -q '^poll RETRY more=0 imap: connect' "$T/r33"
 
-if [ $FAILS -ne 0 ]; then
-    echo "$FAILS check(s) failed"
+if [ "$FAILS" -ne 0 ]; then
     for f in "$T"/r*.err; do
         [ -s "$f" ] && { echo "--- $f"; head -n 20 "$f"; }
     done
-    exit 1
 fi
-echo "all imap checks passed"
+finish imap

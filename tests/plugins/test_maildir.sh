@@ -10,58 +10,13 @@ set -eu
 LC_ALL=C
 export LC_ALL
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/maildir.so
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/maildir.so
 [ -f "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 1; }
 [ -x "$DRIVER" ] || { echo "FAIL: $DRIVER not built"; exit 1; }
 command -v mkfifo >/dev/null 2>&1 || { echo "SKIP: mkfifo is missing"; exit 77; }
+start_tmp
 
-T=$(mktemp -d)
-BG=
-trap 'if [ -n "$BG" ]; then kill "$BG" 2>/dev/null || true; fi; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() {
-    d=$1; shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
-contains() {
-    grep -qF -- "$2" "$1" && return 0
-    echo "  no '$2' in:"
-    sed 's/^/    /' "$1" | head -n 20
-    return 1
-}
-lacks() {
-    grep -qF -- "$2" "$1" || return 0
-    echo "  '$2' found in $1"
-    return 1
-}
-equals() {
-    [ "$1" = "$2" ] && return 0
-    echo "  got '$1', want '$2'"
-    return 1
-}
-count() { grep -c -- "$2" "$1" || true; }
-lsdir() { (cd "$1" && ls -A | tr '\n' ' '); }
-sanitizer_clean() {
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
-        sed 's/^/    /' "$1" | head -n 40
-        bad "sanitizer report in $1"
-    fi
-}
-# run OUT [driver args...]: stdout to OUT, stderr to OUT.err, status to OUT.rc
-run() {
-    o=$1; shift
-    rc=0
-    "$DRIVER" "$PLUGIN" "$@" >"$o" 2>"$o.err" || rc=$?
-    echo "$rc" >"$o.rc"
-    sanitizer_clean "$o.err"
-}
-rc_of() { cat "$1.rc"; }
 # mkmd DIR: an empty Maildir
 mkmd() { mkdir -p "$1/new" "$1/cur" "$1/tmp"; }
 # msg DIR NAME TEXT: a message in new/
@@ -232,7 +187,11 @@ mkfifo "$T/o9/0002"
 BG=$!
 if wait_for "$T/r12" "ack OK 1"; then
     rm -rf "$M"
-    cat "$T/o9/0002" >/dev/null
+    # the driver is usually blocked writing message 2 into the FIFO; if the
+    # folder went before poll 2 read it, message 2 is skipped as vanished and
+    # nothing ever opens the FIFO: do not wait for it forever (the outcome,
+    # FATAL at poll 3's listing, is the same either way)
+    timeout 10 cat "$T/o9/0002" >/dev/null || true
     rc=0
     wait "$BG" || rc=$?
     BG=
@@ -284,8 +243,4 @@ if [ "$(id -u)" -ne 0 ]; then
     chmod 700 "$T/ro/cur"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "$FAILS check(s) failed"
-    exit 1
-fi
-echo "all maildir checks passed"
+finish maildir

@@ -9,37 +9,17 @@
 # exit 0 pass, 1 fail, 77 skip (python3-aiosmtpd missing)
 set -eu
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$(pwd)/$1" ;; esac; }
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/smtp.so
-SRC=$(abspath "$3")
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/smtp.so
 FIX=$SRC/tests/plugins/fixtures
 SERVER=$SRC/tests/servers/smtp_server.py
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 
 if ! "$PY" -c 'import aiosmtpd' 2>/dev/null; then
     echo "SKIP: $PY cannot import aiosmtpd (Debian package python3-aiosmtpd)"
     exit 77
 fi
 [ -f "$PLUGIN" ] || { echo "FAIL: $PLUGIN not built"; exit 1; }
-
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-FAILS=0
-ok() { echo "ok - $*"; }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
-}
+start_tmp
 
 # start_server NAME [server options...]; sets PORT
 start_server() {
@@ -73,11 +53,7 @@ send() {
     f=$1; shift
     c=$1; shift
     "$DRIVER" "$PLUGIN" "$f" "$c" "$@" >"$o" 2>"$o.err" || true
-    # sanitizer builds: any report fails the run
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$o.err"; then
-        sed 's/^/    /' "$o.err" | head -n 40
-        bad "sanitizer report while writing $o"
-    fi
+    sanitizer_clean "$o.err" # sanitizer builds: any report fails the run
 }
 
 # line_is FILE TEXT [N]: line N (default 1) of FILE is TEXT
@@ -86,23 +62,6 @@ line_is() {
     [ "$got" = "$2" ] && return 0
     echo "  got:  $got"
     echo "  want: $2"
-    return 1
-}
-contains() {
-    grep -qF -- "$2" "$1" && return 0
-    echo "  no '$2' in:"
-    sed 's/^/    /' "$1"
-    return 1
-}
-lacks() {
-    grep -qF -- "$2" "$1" || return 0
-    echo "  unexpected '$2' in:"
-    sed 's/^/    /' "$1"
-    return 1
-}
-equals() {
-    [ "$1" = "$2" ] && return 0
-    echo "  got '$1', want '$2'"
     return 1
 }
 
@@ -346,8 +305,4 @@ else
     echo "skip - TLS checks: openssl is not installed"
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "$FAILS check(s) failed"
-    exit 1
-fi
-echo "all smtp checks passed"
+finish smtp

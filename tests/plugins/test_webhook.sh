@@ -8,21 +8,12 @@
 # exit: 0 pass, 1 fail, 77 skip
 set -eu
 
-abspath() {
-    case $1 in
-    /*) printf '%s\n' "$1" ;;
-    *) printf '%s/%s\n' "$(pwd)" "$1" ;;
-    esac
-}
-DRIVER=$(abspath "$1")
-PLUGIN=$(abspath "$2")/webhook.so
-SRC=$(abspath "$3")
+. "$3/tests/plugins/lib.sh"
+PLUGIN=$PLUGIN_DIR/webhook.so
 SERVER=$SRC/tests/servers/http_server.py
 FIX=$SRC/tests/plugins/fixtures
 MSG=$FIX/webhook_message.json
 MSG_JA=$FIX/webhook_message_ja.json
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 if ! command -v "$PY" >/dev/null 2>&1; then
     echo "SKIP: python3 is needed for the test server (Debian package python3)"
     exit 77
@@ -32,16 +23,7 @@ fi
 # loopback only: no proxy from the environment
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY || true
 
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do
-        kill "$p" 2>/dev/null || true
-    done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+start_tmp
 
 fail() {
     echo "FAIL: $*"
