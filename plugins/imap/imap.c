@@ -61,6 +61,7 @@
 
 #include "imap_parse.h"
 #include "plugin.h"
+#include "plugin_url.h"
 #include "plugin_util.h"
 
 #define RP_IMAP_MAX_LINE (1u << 20)           /* a response line outside literals */
@@ -1267,48 +1268,12 @@ static int rp_imap_other_folder(const rp_imap *m, const char *key, const char *n
 /* Checks the url and splits it into "scheme://host:port/" and the folder. */
 static int rp_imap_parse_url(rp_imap *m, const char *url, bool *imaps, char *err, size_t errsize)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL,
-         *query = NULL, *frag = NULL;
-    int rc = -1;
-    if (!u) {
-        rp_pu_msg(err, errsize, "imap: out of memory");
+    rp_pu_url u;
+    if (rp_pu_url_parse("imap", url, "imap", "imaps", true, &u, err, errsize) != 0)
         return -1;
-    }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        rp_pu_msg(err, errsize, "imap: option 'url' is not a valid URL");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcmp(scheme, "imap") != 0 && strcmp(scheme, "imaps") != 0)) {
-        rp_pu_msg(err, errsize, "imap: option 'url' must start with imap:// or imaps://");
-        goto done;
-    }
-    *imaps = strcmp(scheme, "imaps") == 0;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
-        rp_pu_msg(err, errsize, "imap: option 'url' has no host");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        rp_pu_msg(err, errsize,
-                  "imap: option 'url' must not hold credentials (use username and "
-                  "password_env or password_file)");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-        rp_pu_msg(err, errsize, "imap: option 'url' must not have a query or fragment");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rp_pu_msg(err, errsize, "imap: option 'url' has no usable port");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-        rp_pu_msg(err, errsize, "imap: option 'url' has an unreadable path");
-        goto done;
-    }
-    const char *folder = path[0] == '/' ? path + 1 : path;
+    int rc = -1;
+    *imaps = u.tls;
+    const char *folder = u.path[0] == '/' ? u.path + 1 : u.path;
     if (!folder[0])
         folder = "INBOX";
     if (strchr(folder, ';')) {
@@ -1321,23 +1286,16 @@ static int rp_imap_parse_url(rp_imap *m, const char *url, bool *imaps, char *err
                           errsize) != 0)
         goto done;
     m->folder = rp_pu_strdup(folder);
-    size_t need = strlen(scheme) + strlen(host) + strlen(port) + 8;
+    size_t need = strlen(u.scheme) + strlen(u.host) + strlen(u.port) + 8;
     m->url = malloc(need);
     if (!m->folder || !m->url) {
         rp_pu_msg(err, errsize, "imap: out of memory");
         goto done;
     }
-    snprintf(m->url, need, "%s://%s:%s/", scheme, host, port);
+    snprintf(m->url, need, "%s://%s:%s/", u.scheme, u.host, u.port);
     rc = 0;
 done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(user);
-    curl_free(query);
-    curl_free(frag);
-    curl_url_cleanup(u);
+    rp_pu_url_free(&u);
     return rc;
 }
 

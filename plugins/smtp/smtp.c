@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "plugin.h"
+#include "plugin_url.h"
 #include "plugin_util.h"
 #include "smtp_compose.h"
 
@@ -130,64 +131,26 @@ static int rp_smtp_helo_ok(const char *h)
 static char *rp_smtp_build_url(const char *url, const char *helo, bool *smtps, char *err,
                                size_t errsize)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL,
-         *query = NULL, *frag = NULL, *out = NULL;
-    if (!u) {
-        rp_pu_msg(err, errsize, "smtp: out of memory");
+    rp_pu_url u;
+    if (rp_pu_url_parse("smtp", url, "smtp", "smtps", false, &u, err, errsize) != 0)
         return NULL;
-    }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        rp_pu_msg(err, errsize, "smtp: option 'url' is not a valid URL");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)) {
-        rp_pu_msg(err, errsize, "smtp: option 'url' must start with smtp:// or smtps://");
-        goto done;
-    }
-    *smtps = strcmp(scheme, "smtps") == 0;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0]) {
-        rp_pu_msg(err, errsize, "smtp: option 'url' has no host");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
-        rp_pu_msg(err, errsize,
-                  "smtp: option 'url' must not hold credentials (use username and "
-                  "password_env or password_file)");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-        curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-        rp_pu_msg(err, errsize, "smtp: option 'url' must not have a query or fragment");
-        goto done;
-    }
-    if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "") != 0 &&
-        strcmp(path, "/") != 0) {
+    char *out = NULL;
+    *smtps = u.tls;
+    if (strcmp(u.path, "") != 0 && strcmp(u.path, "/") != 0) {
         rp_pu_msg(err, errsize,
                   "smtp: option 'url' must not have a path (set the EHLO name with 'helo')");
         goto done;
     }
-    if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rp_pu_msg(err, errsize, "smtp: option 'url' has no usable port");
-        goto done;
-    }
-    size_t need = strlen(scheme) + strlen(host) + strlen(port) + (helo ? strlen(helo) : 0) + 16;
+    size_t need = strlen(u.scheme) + strlen(u.host) + strlen(u.port) + (helo ? strlen(helo) : 0) +
+                  16;
     out = malloc(need);
     if (!out) {
         rp_pu_msg(err, errsize, "smtp: out of memory");
         goto done;
     }
-    snprintf(out, need, "%s://%s:%s/%s", scheme, host, port, helo ? helo : "");
+    snprintf(out, need, "%s://%s:%s/%s", u.scheme, u.host, u.port, helo ? helo : "");
 done:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(user);
-    curl_free(query);
-    curl_free(frag);
-    curl_url_cleanup(u);
+    rp_pu_url_free(&u);
     return out;
 }
 
