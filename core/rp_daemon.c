@@ -698,41 +698,30 @@ static int alert_deliver(void *ud, const rp_outgoing *alert, char *detail, size_
     return rp_sink_send(k, alert, detail, size) == RP_SEND_OK ? 0 : 1;
 }
 
+/* An SLA alert as an event: its pairs become the event's fields. */
+static void alert_log(void *ud, int level, const char *const *keys, const char *const *vals,
+                      size_t n)
+{
+    rp_daemon *d = ud;
+    static const char *const free_text[] = {"error", "msg", NULL}; /* a sink's answer */
+    rp_log_fields(d->log, level, "sla_alert", keys, vals, n, free_text);
+}
+
 static void check_alerts(rp_daemon *d)
 {
     gen *g = d->g;
     int64_t now = now_s(d);
     unsigned expired = 0;
     rp_error err;
-    char *text = NULL;
-    size_t textlen = 0;
-    FILE *mem = open_memstream(&text, &textlen);
     rp_sla_alert_counts counts = {0};
     rp_status st = rp_queue_expire(d->q, now, (int64_t)g->cfg->sla_hours * 3600, &expired, &err);
     if (st == RP_OK)
         st = rp_sla_alerts(rp_queue_db(d->q), now, g->cfg, g->cfg->alert_sink ? alert_deliver : NULL,
-                           d, mem, &counts, &err);
-    if (mem)
-        fclose(mem);
+                           d, alert_log, d, &counts, &err);
     if (st != RP_OK) {
         rp_log_event(d->log, RP_LOG_ERROR, "queue_error", "error", err.msg, NULL);
         d->fatal = true;
     }
-    /* each alert is one logfmt line of rp_sla_alerts: its pairs become the event's fields */
-    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-        nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        /* rp_sla_alerts writes "level=warn alert=KIND key=value..." from the
-         * queue's figures (ids, marketplaces, intents, times); a failed
-         * delivery adds the sink's answer as error= */
-        static const char *const free_text[] = {"error", "msg", NULL};
-        if (*line)
-            rp_log_logfmt(d->log, "sla_alert", line, free_text);
-        if (!nl)
-            break;
-    }
-    free(text);
     if (expired)
         rp_log_event(d->log, RP_LOG_INFO, "expired", "#acknowledgements", (int64_t)expired, NULL);
     if (counts.failed)

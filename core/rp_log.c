@@ -202,80 +202,21 @@ void rp_log_event(rp_log *l, int level, const char *event, ...)
     emit(l, level, event, fs, n);
 }
 
-/* Parse one logfmt value at *p (bare or "quoted" with \" \\ \n escapes) into
- * out; advances *p. */
-static rp_status parse_value(const char **p, rp_buf *out)
+void rp_log_fields(rp_log *l, int level, const char *event, const char *const *keys,
+                   const char *const *vals, size_t n, const char *const *free_text_keys)
 {
-    const char *s = *p;
-    rp_status st = RP_OK;
-    if (*s != '"') {
-        while (*s && *s != ' ' && st == RP_OK)
-            st = rp_buf_append_char(out, *s++);
-    } else {
-        for (s++; *s && *s != '"' && st == RP_OK; s++) {
-            if (*s == '\\' && s[1]) {
-                s++;
-                st = rp_buf_append_char(out, *s == 'n' ? '\n' : *s);
-            } else
-                st = rp_buf_append_char(out, *s);
-        }
-        if (*s == '"')
-            s++;
-    }
-    *p = s;
-    return st;
-}
-
-void rp_log_logfmt(rp_log *l, const char *event, const char *line,
-                   const char *const *free_text_keys)
-{
-    if (!l || !line)
+    if (!l || !rp_log_enabled(l, level))
         return;
-    field fs[MAX_FIELDS] = {{0}};
-    rp_buf vals[MAX_FIELDS];
-    char keys[MAX_FIELDS][32];
-    size_t n = 0;
-    int level = RP_LOG_INFO;
-    rp_status st = RP_OK;
-    for (const char *p = line; *p && st == RP_OK;) {
-        while (*p == ' ')
-            p++;
-        const char *eq = strchr(p, '=');
-        const char *sp = strchr(p, ' ');
-        if (!*p || !eq || (sp && sp < eq))
-            break; /* not a key=value pair: stop, keep what was read */
-        size_t kl = (size_t)(eq - p);
-        rp_buf v = {0};
-        p = eq + 1;
-        st = parse_value(&p, &v);
-        if (st != RP_OK) {
-            rp_buf_free(&v);
-            break;
-        }
-        if (kl == 5 && strncmp(eq - 5, "level", 5) == 0) {
-            for (int i = 0; i < 4; i++)
-                if (v.len && strncmp(v.data, level_names[i], v.len) == 0 &&
-                    strlen(level_names[i]) == v.len)
-                    level = i;
-            rp_buf_free(&v);
+    field fs[MAX_FIELDS];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < MAX_FIELDS; i++) {
+        if (!keys[i] || !vals[i])
             continue;
-        }
-        if (n == MAX_FIELDS || kl == 0 || kl >= sizeof keys[0]) {
-            rp_buf_free(&v);
-            continue;
-        }
-        memcpy(keys[n], eq - kl, kl);
-        keys[n][kl] = '\0';
         int kind = 2;
-        for (size_t i = 0; free_text_keys && free_text_keys[i]; i++)
-            if (strcmp(keys[n], free_text_keys[i]) == 0)
+        for (size_t j = 0; free_text_keys && free_text_keys[j]; j++)
+            if (strcmp(keys[i], free_text_keys[j]) == 0)
                 kind = 0;
-        vals[n] = v;
-        fs[n] = (field){keys[n], v.data ? v.data : "", v.len, kind};
-        n++;
+        fs[m++] = (field){keys[i], vals[i], strlen(vals[i]), kind};
     }
-    if (rp_log_enabled(l, level))
-        emit(l, level, event, fs, n);
-    for (size_t i = 0; i < n; i++)
-        rp_buf_free(&vals[i]);
+    emit(l, level, event, fs, m);
 }

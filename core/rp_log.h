@@ -41,12 +41,12 @@ unsigned long rp_log_write_errors(rp_log *l);
  * Keys are plain words; values are quoted as needed. */
 void rp_log_event(rp_log *l, int level, const char *event, ...);
 
-/* Log a line replyd composed in logfmt ("level=warn alert=deadline_near
- * inbound=42 ...", values bare or quoted) as the event's own fields: its
- * level= pair sets the level, the other pairs become fields. Values of the
- * keys listed in free_text_keys (NULL-terminated; e.g. "error", a remote
- * server's answer) are redacted; the rest are replyd's own figures. */
-void rp_log_logfmt(rp_log *l, const char *event, const char *line,
-                   const char *const *free_text_keys);
+/* Log an event whose fields replyd composed as key/value pairs (an SLA
+ * alert's figures: ids, marketplaces, intents, times); NULL values are left
+ * out. Values of the keys listed in free_text_keys (NULL-terminated; e.g.
+ * "error", a remote server's answer) are redacted, the rest written as they
+ * are. */
+void rp_log_fields(rp_log *l, int level, const char *event, const char *const *keys,
+                   const char *const *vals, size_t n, const char *const *free_text_keys);
 
 #endif

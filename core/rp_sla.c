@@ -539,10 +539,23 @@ static rp_status logfmt_value(rp_buf *b, const char *v)
     return st;
 }
 
-static rp_status logfmt_kv(rp_buf *b, const char *key, const char *v)
+void rp_sla_log_logfmt(void *ud, int level, const char *const *keys, const char *const *vals,
+                       size_t n)
 {
-    rp_status st = rp_buf_printf(b, " %s=", key);
-    return st == RP_OK ? logfmt_value(b, v) : st;
+    FILE *f = ud;
+    rp_buf b = {0};
+    rp_status st = rp_buf_append_str(&b, level == RP_LOG_ERROR ? "level=error" : "level=warn");
+    for (size_t i = 0; st == RP_OK && i < n; i++) {
+        st = rp_buf_printf(&b, " %s=", keys[i]);
+        if (st == RP_OK)
+            st = logfmt_value(&b, vals[i]);
+    }
+    if (st == RP_OK)
+        st = rp_buf_append_char(&b, '\n');
+    /* the log is best effort: the alert itself is recorded either way */
+    if (st == RP_OK && f && fwrite(b.data, 1, b.len, f) == b.len)
+        fflush(f);
+    rp_buf_free(&b);
 }
 
 typedef struct cand {
@@ -557,10 +570,23 @@ typedef struct alert_ctx {
     const rp_config *cfg;
     rp_sla_deliver_fn deliver;
     void *ud;
-    FILE *log;
+    rp_sla_log_fn log;
+    void *log_ud;
     rp_sla_alert_counts *counts;
-    rp_buf line, subject, body;
+    /* the alert's log line as pairs; values borrowed from the caller */
+    const char *keys[12], *vals[12];
+    size_t npairs;
+    rp_buf subject, body;
 } alert_ctx;
+
+static void pair(alert_ctx *a, const char *key, const char *val)
+{
+    if (a->npairs < sizeof a->keys / sizeof a->keys[0]) {
+        a->keys[a->npairs] = key;
+        a->vals[a->npairs] = val;
+        a->npairs++;
+    }
+}
 
 static rp_status recorded(alert_ctx *a, const char *kind, const char *subject, bool *yes,
                           rp_error *err)
@@ -598,25 +624,19 @@ static rp_status record(alert_ctx *a, const char *kind, const char *subject, rp_
     return st;
 }
 
-static void write_line(alert_ctx *a)
+static void write_line(alert_ctx *a, int level)
 {
-    if (a->log && a->line.len) {
-        if (fwrite(a->line.data, 1, a->line.len, a->log) != a->line.len) {
-            /* the log is best effort: the alert itself is recorded either way */
-        }
-        fflush(a->log);
-    }
+    if (a->log && a->npairs)
+        a->log(a->log_ud, level, a->keys, a->vals, a->npairs);
 }
 
-/* a->line holds the log line (without newline), subject and body the
- * message. Log, deliver, record. */
+/* a->keys/vals hold the log line's pairs, subject and body the message.
+ * Log, deliver, record. */
 static rp_status raise_alert(alert_ctx *a, const char *kind, const char *subject,
                              const char *inbound, const char *marketplace, rp_error *err)
 {
-    rp_status st = rp_buf_append_char(&a->line, '\n');
-    if (st != RP_OK)
-        return rp_error_set(err, st, "out of memory");
-    write_line(a);
+    rp_status st = RP_OK;
+    write_line(a, RP_LOG_WARN);
     if (a->deliver) {
         char rid[160], mid[200], detail[512] = "";
         snprintf(rid, sizeof rid, "alert-%s-%s", kind, subject);
@@ -637,24 +657,13 @@ static rp_status raise_alert(alert_ctx *a, const char *kind, const char *subject
         };
         if (a->deliver(a->ud, &o, detail, sizeof detail) != 0) {
             detail[sizeof detail - 1] = 0;
-            rp_buf_reset(&a->line);
-            st = rp_buf_append_str(&a->line, "level=error");
-            if (st == RP_OK)
-                st = logfmt_kv(&a->line, "alert", kind);
-            if (st == RP_OK)
-                st = logfmt_kv(&a->line, "subject", subject);
-            if (st == RP_OK)
-                st = logfmt_kv(&a->line, "sink",
-                               a->cfg && a->cfg->alert_sink ? a->cfg->alert_sink : "-");
-            if (st == RP_OK)
-                st = logfmt_kv(&a->line, "error", detail[0] ? detail : "delivery failed");
-            if (st == RP_OK)
-                st = logfmt_kv(&a->line, "msg", "alert not delivered; tried again next run");
-            if (st == RP_OK)
-                st = rp_buf_append_char(&a->line, '\n');
-            if (st != RP_OK)
-                return rp_error_set(err, st, "out of memory");
-            write_line(a);
+            a->npairs = 0;
+            pair(a, "alert", kind);
+            pair(a, "subject", subject);
+            pair(a, "sink", a->cfg && a->cfg->alert_sink ? a->cfg->alert_sink : "-");
+            pair(a, "error", detail[0] ? detail : "delivery failed");
+            pair(a, "msg", "alert not delivered; tried again next run");
+            write_line(a, RP_LOG_ERROR);
             a->counts->failed++;
             return RP_OK;
         }
@@ -704,30 +713,23 @@ static rp_status deadline_alert(alert_ctx *a, const cand *c, bool missed, rp_err
     const char *mp = c->marketplace ? c->marketplace : "-";
     const char *intent = c->intent ? c->intent : "-";
 
-    rp_buf_reset(&a->line);
     rp_buf_reset(&a->subject);
     rp_buf_reset(&a->body);
-    rp_status st = rp_buf_append_str(&a->line, "level=warn");
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "alert", kind);
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "inbound", subject);
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "marketplace", mp);
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "intent", intent);
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "hours_left", hours);
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "deadline", deadline);
-    if (st == RP_OK) {
-        double h = (double)(c->deadline - a->now) / HOUR;
-        st = missed ? rp_buf_printf(&a->subject,
-                                    "replyd: message %s (%s, %s) missed its deadline by %.1f h",
-                                    subject, mp, intent, -h)
-                    : rp_buf_printf(&a->subject, "replyd: message %s (%s, %s) is due in %s h",
-                                    subject, mp, intent, hours);
-    }
+    a->npairs = 0;
+    pair(a, "alert", kind);
+    pair(a, "inbound", subject);
+    pair(a, "marketplace", mp);
+    pair(a, "intent", intent);
+    pair(a, "hours_left", hours);
+    pair(a, "deadline", deadline);
+    double h = (double)(c->deadline - a->now) / HOUR;
+    rp_status st = missed ? rp_buf_printf(&a->subject,
+                                          "replyd: message %s (%s, %s) missed its deadline by "
+                                          "%.1f h",
+                                          subject, mp, intent, -h)
+                          : rp_buf_printf(&a->subject,
+                                          "replyd: message %s (%s, %s) is due in %s h", subject,
+                                          mp, intent, hours);
     if (st == RP_OK)
         st = rp_buf_printf(&a->body, "alert: %s\ninbound: %s\nreplies: ", kind, subject);
     if (st != RP_OK)
@@ -846,22 +848,23 @@ static rp_status rate_alert(alert_ctx *a, rp_error *err)
     char rate[32], warn[32];
     snprintf(rate, sizeof rate, "%.3f", s.rate_in_time);
     snprintf(warn, sizeof warn, "%.3f", s.rate_warn);
-    rp_buf_reset(&a->line);
+    char days[24], in_time[24], late[24], overdue[24];
+    snprintf(days, sizeof days, "%u", s.days);
+    snprintf(in_time, sizeof in_time, "%llu", (unsigned long long)s.answered_in_time);
+    snprintf(late, sizeof late, "%llu", (unsigned long long)s.answered_late);
+    snprintf(overdue, sizeof overdue, "%llu", (unsigned long long)s.overdue);
     rp_buf_reset(&a->subject);
     rp_buf_reset(&a->body);
-    st = rp_buf_append_str(&a->line, "level=warn");
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "alert", "rate_low");
-    if (st == RP_OK)
-        st = logfmt_kv(&a->line, "date", date);
-    if (st == RP_OK)
-        st = rp_buf_printf(&a->line,
-                           " rate_in_time=%s rate_warn=%s days=%u answered_in_time=%llu"
-                           " answered_late=%llu overdue=%llu",
-                           rate, warn, s.days, (unsigned long long)s.answered_in_time,
-                           (unsigned long long)s.answered_late, (unsigned long long)s.overdue);
-    if (st == RP_OK)
-        st = rp_buf_printf(&a->subject,
+    a->npairs = 0;
+    pair(a, "alert", "rate_low");
+    pair(a, "date", date);
+    pair(a, "rate_in_time", rate);
+    pair(a, "rate_warn", warn);
+    pair(a, "days", days);
+    pair(a, "answered_in_time", in_time);
+    pair(a, "answered_late", late);
+    pair(a, "overdue", overdue);
+    st = rp_buf_printf(&a->subject,
                            "replyd: %.1f %% answered in time over the last %u days (warn below "
                            "%.1f %%)",
                            s.rate_in_time * 100.0, s.days, s.rate_warn * 100.0);
@@ -879,14 +882,15 @@ static rp_status rate_alert(alert_ctx *a, rp_error *err)
 }
 
 rp_status rp_sla_alerts(sqlite3 *db, int64_t now, const rp_config *cfg, rp_sla_deliver_fn deliver,
-                        void *ud, FILE *log, rp_sla_alert_counts *counts, rp_error *err)
+                        void *ud, rp_sla_log_fn log, void *log_ud, rp_sla_alert_counts *counts,
+                        rp_error *err)
 {
     rp_sla_alert_counts local = {0};
     if (!counts)
         counts = &local;
     memset(counts, 0, sizeof *counts);
     alert_ctx a = {.db = db, .now = now, .cfg = cfg, .deliver = deliver, .ud = ud, .log = log,
-                   .counts = counts};
+                   .log_ud = log_ud, .counts = counts};
     cand *v;
     size_t n;
     rp_status st = collect(&a, &v, &n, err);
@@ -899,7 +903,6 @@ rp_status rp_sla_alerts(sqlite3 *db, int64_t now, const rp_config *cfg, rp_sla_d
     free_cands(v, n);
     if (st == RP_OK)
         st = rate_alert(&a, err);
-    rp_buf_free(&a.line);
     rp_buf_free(&a.subject);
     rp_buf_free(&a.body);
     return st;

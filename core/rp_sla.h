@@ -104,13 +104,26 @@ typedef struct rp_sla_alert_counts {
     unsigned failed;   /* delivery failed: not recorded, tried again next run */
 } rp_sla_alert_counts;
 
+/* Log one alert: its fields as key/value pairs in order ("alert" first: the
+ * kind, then its figures; values borrowed for the call). level is
+ * RP_LOG_WARN for an alert, RP_LOG_ERROR for one whose delivery failed (its
+ * pairs then include "error", the sink's answer: free text, not replyd's). */
+typedef void (*rp_sla_log_fn)(void *ud, int level, const char *const *keys,
+                              const char *const *vals, size_t n);
+
+/* An rp_sla_log_fn writing one logfmt line ("level=warn alert=deadline_near
+ * inbound=42 ...") to the FILE * given as ud (replyd stats --alerts). */
+void rp_sla_log_logfmt(void *ud, int level, const char *const *keys, const char *const *vals,
+                       size_t n);
+
 /* Evaluate the alerts at `now` (docs/sla.md): deadline_near, deadline_missed
  * (one per message each) and rate_low (one per UTC day). Each new alert is
- * logged to log (one logfmt line; may be NULL) and handed to deliver when that
- * is not NULL; it is recorded in the alerts table once it was delivered (or
- * logged, without deliver). Needs a writable connection. A failed delivery is
- * not an error: it is logged and counted. */
+ * logged through log (may be NULL) and handed to deliver when that is not
+ * NULL; it is recorded in the alerts table once it was delivered (or logged,
+ * without deliver). Needs a writable connection. A failed delivery is not an
+ * error: it is logged and counted. */
 rp_status rp_sla_alerts(sqlite3 *db, int64_t now, const rp_config *cfg, rp_sla_deliver_fn deliver,
-                        void *ud, FILE *log, rp_sla_alert_counts *counts, rp_error *err);
+                        void *ud, rp_sla_log_fn log, void *log_ud, rp_sla_alert_counts *counts,
+                        rp_error *err);
 
 #endif

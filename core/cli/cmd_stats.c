@@ -145,7 +145,8 @@ int rp_cmd_stats(int argc, char **argv)
             rc = RP_EXIT_USAGE;
         } else {
             rp_sla_alert_counts counts;
-            st = rp_sla_alerts(rp_queue_db(q), now, cfg, sc.name ? deliver : NULL, &sc, stderr,
+            st = rp_sla_alerts(rp_queue_db(q), now, cfg, sc.name ? deliver : NULL, &sc,
+                               rp_sla_log_logfmt, stderr,
                                &counts, &err);
             if (st != RP_OK) {
                 fprintf(stderr, "replyd stats: alerts: %s\n", err.msg);

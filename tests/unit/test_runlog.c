@@ -76,30 +76,31 @@ static void test_json(void **st)
 static void emit_alerts(rp_log *l)
 {
     static const char *const free_text[] = {"error", NULL};
-    rp_log_logfmt(l, "sla_alert",
-                  "level=warn alert=deadline_near inbound=42 marketplace=amazon.de "
-                  "hours_left=3.5 deadline=2026-11-24T01:00:00Z",
-                  free_text);
-    rp_log_logfmt(l, "sla_alert",
-                  "level=error alert=delivery_failed error=\"550 no such user "
-                  "k2x9@marketplace.amazon.de \\\"x\\\"\" msg=\"tried again\"",
-                  free_text);
-    rp_log_logfmt(l, "sla_alert", "level=debug alert=hidden", free_text); /* below the level */
+    const char *k1[] = {"alert", "inbound", "marketplace", "hours_left", "deadline"};
+    const char *v1[] = {"deadline_near", "42", "amazon.de", "3.5", "2026-11-24T01:00:00Z"};
+    rp_log_fields(l, RP_LOG_WARN, "sla_alert", k1, v1, 5, free_text);
+    const char *k2[] = {"alert", "error", "nothing", "msg"};
+    const char *v2[] = {"delivery_failed", "550 no such user k2x9@marketplace.amazon.de \"x\"",
+                        NULL, "tried again"};
+    rp_log_fields(l, RP_LOG_ERROR, "sla_alert", k2, v2, 4, free_text);
+    const char *k3[] = {"alert"};
+    const char *v3[] = {"hidden"};
+    rp_log_fields(l, RP_LOG_DEBUG, "sla_alert", k3, v3, 1, free_text); /* below the level */
 }
 
-static void test_logfmt_lines_as_fields(void **st)
+static void test_fields(void **st)
 {
     (void)st;
     char *t = logged(RP_LOG_JSON, RP_LOG_INFO, emit_alerts);
-    /* the pairs are fields of their own, the level comes from level=, and
-     * dates stay dates */
+    /* the pairs are fields of their own, and dates stay dates */
     assert_non_null(strstr(t, "\"level\":\"warn\",\"event\":\"sla_alert\",\"alert\":"
                               "\"deadline_near\",\"inbound\":\"42\",\"marketplace\":\"amazon.de\","
                               "\"hours_left\":\"3.5\",\"deadline\":\"2026-11-24T01:00:00Z\"}\n"));
-    /* quoted values are unquoted; free text is redacted */
+    /* free text is redacted; a NULL value is left out */
     assert_non_null(strstr(t, "\"level\":\"error\",\"event\":\"sla_alert\",\"alert\":"
                               "\"delivery_failed\",\"error\":\"550 no such user "));
     assert_null(strstr(t, "k2x9@"));
+    assert_null(strstr(t, "nothing"));
     assert_non_null(strstr(t, "\\\"x\\\"\",\"msg\":\"tried again\"}\n"));
     assert_null(strstr(t, "hidden"));
     free(t);
@@ -257,7 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_logfmt),
         cmocka_unit_test(test_json),
-        cmocka_unit_test(test_logfmt_lines_as_fields),
+        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_threads_whole_lines),
         cmocka_unit_test(test_runstate),
         cmocka_unit_test(test_migration_from_v1),

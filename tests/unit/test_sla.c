@@ -596,7 +596,7 @@ static void test_alerts_once(void **state)
 
     /* delivery fails: everything is logged, nothing is recorded */
     log_open(&log);
-    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, log.f, &c, &err),
+    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, rp_sla_log_logfmt, log.f, &c, &err),
                      RP_OK);
     fflush(log.f);
     assert_int_equal(c.raised, 0);
@@ -610,7 +610,7 @@ static void test_alerts_once(void **state)
      * the rate */
     rec.fail = false;
     log_open(&log);
-    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, log.f, &c, &err),
+    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, rp_sla_log_logfmt, log.f, &c, &err),
                      RP_OK);
     fflush(log.f);
     assert_int_equal(c.raised, 9);
@@ -689,7 +689,7 @@ static void test_alerts_once(void **state)
     /* a second run raises nothing */
     rec.n = 0;
     log_open(&log);
-    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, log.f, &c, &err),
+    assert_int_equal(rp_sla_alerts(db, f->now, f->cfg, rec_deliver, &rec, rp_sla_log_logfmt, log.f, &c, &err),
                      RP_OK);
     fflush(log.f);
     assert_int_equal(c.raised, 0);
@@ -699,21 +699,21 @@ static void test_alerts_once(void **state)
 
     /* five hours on: G, H, L missed their deadlines (they had near alerts);
      * Q was answered at N + 1 h; the rate alert waits for the next day */
-    assert_int_equal(rp_sla_alerts(db, f->now + 5 * H, f->cfg, rec_deliver, &rec, NULL, &c, &err),
+    assert_int_equal(rp_sla_alerts(db, f->now + 5 * H, f->cfg, rec_deliver, &rec, NULL, NULL, &c, &err),
                      RP_OK);
     assert_int_equal(c.raised, 3);
     for (int i = 0; i < 3; i++)
         assert_non_null(strstr(rec.a[i].reply_id, "alert-deadline_missed-"));
     /* the next UTC day: I missed its deadline, and the rate is low again */
     rec.n = 0;
-    assert_int_equal(rp_sla_alerts(db, f->now + 13 * H, f->cfg, rec_deliver, &rec, NULL, &c,
+    assert_int_equal(rp_sla_alerts(db, f->now + 13 * H, f->cfg, rec_deliver, &rec, NULL, NULL, &c,
                                    &err),
                      RP_OK);
     assert_int_equal(c.raised, 2);
     snprintf(want, sizeof want, "alert-deadline_missed-%lld", (long long)ids[I_I]);
     assert_string_equal(rec.a[0].reply_id, want);
     assert_string_equal(rec.a[1].reply_id, "alert-rate_low-2026-11-23");
-    assert_int_equal(rp_sla_alerts(db, f->now + 14 * H, f->cfg, rec_deliver, &rec, NULL, &c,
+    assert_int_equal(rp_sla_alerts(db, f->now + 14 * H, f->cfg, rec_deliver, &rec, NULL, NULL, &c,
                                    &err),
                      RP_OK);
     assert_int_equal(c.raised, 0);
@@ -733,7 +733,7 @@ static void test_alerts_log_only_and_settings(void **state)
     f->cfg->rate_warn = 0.0;
     logcap log;
     log_open(&log);
-    assert_int_equal(rp_sla_alerts(db, n, f->cfg, NULL, NULL, log.f, &c, &err), RP_OK);
+    assert_int_equal(rp_sla_alerts(db, n, f->cfg, NULL, NULL, rp_sla_log_logfmt, log.f, &c, &err), RP_OK);
     fflush(log.f);
     assert_int_equal(c.raised, 1);
     assert_int_equal(count_lines(log.data, "alert=deadline_missed inbound=2 "), 1);
@@ -743,11 +743,11 @@ static void test_alerts_log_only_and_settings(void **state)
                      1);
     f->cfg->warn_hours_before = 4;
     f->cfg->rate_warn = 0.9;
-    assert_int_equal(rp_sla_alerts(db, n, f->cfg, NULL, NULL, NULL, &c, &err), RP_OK);
+    assert_int_equal(rp_sla_alerts(db, n, f->cfg, NULL, NULL, NULL, NULL, &c, &err), RP_OK);
     assert_int_equal(c.raised, 2); /* a: near; rate 0 of 1 */
     assert_int_equal(scalar(f, "SELECT count(*) FROM alerts", 0), 3);
     /* rate alert needs one answered or overdue message: none in an empty window */
-    assert_int_equal(rp_sla_alerts(db, n + 40 * D, f->cfg, NULL, NULL, NULL, &c, &err), RP_OK);
+    assert_int_equal(rp_sla_alerts(db, n + 40 * D, f->cfg, NULL, NULL, NULL, NULL, &c, &err), RP_OK);
     assert_int_equal(c.raised, 0);
 }
 
@@ -764,7 +764,7 @@ static void test_alerts_need_writable(void **state)
     assert_int_equal(rp_sla_compute(rp_queue_db(ro), f->now, 7, f->cfg, &s, &err), RP_OK);
     assert_int_equal(s.overdue, 1);
     rp_sla_alert_counts c;
-    assert_int_equal(rp_sla_alerts(rp_queue_db(ro), f->now, f->cfg, NULL, NULL, NULL, &c, &err),
+    assert_int_equal(rp_sla_alerts(rp_queue_db(ro), f->now, f->cfg, NULL, NULL, NULL, NULL, &c, &err),
                      RP_EIO);
     assert_non_null(strstr(err.msg, "recording an alert"));
     rp_queue_close(ro);
@@ -780,7 +780,7 @@ static void test_logfmt_quoting(void **state)
     rp_error err;
     rp_sla_alert_counts c;
     f->cfg->rate_warn = 0.0;
-    assert_int_equal(rp_sla_alerts(rp_queue_db(f->t.q), f->now, f->cfg, NULL, NULL, log.f, &c, &err),
+    assert_int_equal(rp_sla_alerts(rp_queue_db(f->t.q), f->now, f->cfg, NULL, NULL, rp_sla_log_logfmt, log.f, &c, &err),
                      RP_OK);
     fflush(log.f);
     assert_non_null(strstr(log.data, " marketplace=\"amazon \\\"x\\\"\" intent=order_status "));
