@@ -67,8 +67,7 @@ unsigned long rp_log_write_errors(rp_log *l)
     return n;
 }
 
-/* logfmt: bare when the value is a plain word, else quoted with \" \\ \n. */
-static rp_status logfmt_value(rp_buf *b, const char *v, size_t n)
+rp_status rp_logfmt_value(rp_buf *b, const char *v, size_t n)
 {
     bool bare = n > 0;
     for (size_t i = 0; i < n && bare; i++) {
@@ -106,7 +105,7 @@ static rp_status put(rp_buf *b, rp_log_format f, bool first, const char *key, co
     } else {
         st = rp_buf_printf(b, "%s%s=", first ? "" : " ", key);
         if (st == RP_OK)
-            st = logfmt_value(b, v, n);
+            st = rp_logfmt_value(b, v, n);
     }
     return st;
 }

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "plugin.h" /* RP_LOG_ERROR .. RP_LOG_DEBUG */
+#include "rp_buf.h"
 #include "rp_config.h"
 
 typedef struct rp_log rp_log;
@@ -46,6 +47,10 @@ void rp_log_event(rp_log *l, int level, const char *event, ...);
  * out. Values of the keys listed in free_text_keys (NULL-terminated; e.g.
  * "error", a remote server's answer) are redacted, the rest written as they
  * are. */
+/* Append one logfmt value: bare when it is a plain word, else quoted with
+ * \" \\ \n escapes and other control bytes as \xNN. */
+rp_status rp_logfmt_value(rp_buf *b, const char *v, size_t n);
+
 void rp_log_fields(rp_log *l, int level, const char *event, const char *const *keys,
                    const char *const *vals, size_t n, const char *const *free_text_keys);
 

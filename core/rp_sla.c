@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_log.h"
 #include "rp_message.h"
 
 #define HOUR 3600
@@ -510,35 +511,6 @@ rp_status rp_sla_render_prometheus(const rp_sla_stats *s, rp_buf *b)
 
 /* ---- alerts ------------------------------------------------------------------------ */
 
-/* A logfmt value: bare when it is a plain token, else quoted with \" \\ \n
- * escapes; control bytes become spaces. */
-static rp_status logfmt_value(rp_buf *b, const char *v)
-{
-    if (!v)
-        v = "";
-    bool plain = *v != 0;
-    for (const char *p = v; *p && plain; p++)
-        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
-            plain = false;
-    if (plain)
-        return rp_buf_append_str(b, v);
-    rp_status st = rp_buf_append_char(b, '"');
-    for (const char *p = v; *p && st == RP_OK; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            st = rp_buf_append_char(b, '\\');
-            if (st == RP_OK)
-                st = rp_buf_append_char(b, (char)c);
-        } else if (c == '\n')
-            st = rp_buf_append_str(b, "\\n");
-        else
-            st = rp_buf_append_char(b, c < ' ' || c == 0x7f ? ' ' : (char)c);
-    }
-    if (st == RP_OK)
-        st = rp_buf_append_char(b, '"');
-    return st;
-}
-
 void rp_sla_log_logfmt(void *ud, int level, const char *const *keys, const char *const *vals,
                        size_t n)
 {
@@ -548,7 +520,7 @@ void rp_sla_log_logfmt(void *ud, int level, const char *const *keys, const char 
     for (size_t i = 0; st == RP_OK && i < n; i++) {
         st = rp_buf_printf(&b, " %s=", keys[i]);
         if (st == RP_OK)
-            st = logfmt_value(&b, vals[i]);
+            st = rp_logfmt_value(&b, vals[i] ? vals[i] : "", vals[i] ? strlen(vals[i]) : 0);
     }
     if (st == RP_OK)
         st = rp_buf_append_char(&b, '\n');
